@@ -1,0 +1,70 @@
+"""Per-language thresholds and balancing probabilities (SPEC §2 steps 5–7, MetaCLIP 2).
+
+Vocabulary follows the paper and its reference code: ``t`` is the per-entry threshold,
+``p`` the English *tail proportion*, ``count`` the number of texts matching an entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+# Paper values for t_en; small inputs use ``auto_t_en`` instead.
+T_EN_METACLIP2 = 170_000
+T_EN_METACLIP1 = 20_000
+# ``--t-en auto`` picks the English threshold at which this share of English matches sits in
+# tail entries, which keeps balancing meaningful on inputs far smaller than the paper's.
+AUTO_TAIL_PROPORTION = 0.5
+
+
+def _as_counts(counts: Sequence[int] | np.ndarray) -> np.ndarray:
+    arr = np.asarray(counts, dtype=np.int64)
+    if arr.ndim != 1:
+        raise ValueError("counts must be one-dimensional")
+    if arr.size and arr.min() < 0:
+        raise ValueError("counts must be non-negative")
+    return arr
+
+
+def tail_proportion(counts: Sequence[int] | np.ndarray, t: int) -> float:
+    """``p = sum(c[c < t]) / sum(c)``: the share of (English) matches that fall in tail entries."""
+    c = _as_counts(counts)
+    total = int(c.sum())
+    if total == 0:
+        raise ValueError("tail proportion is undefined for a language with no matches")
+    return float(c[c < t].sum()) / total
+
+
+def threshold_for_proportion(counts: Sequence[int] | np.ndarray, p: float) -> int:
+    """``t = sorted(c)[argmin |cumsum(sorted(c)) / sum(c) - p|]`` (first index on ties).
+
+    Returns 0 for a language with no matches; callers treat t == 0 as "no threshold".
+    """
+    c = np.sort(_as_counts(counts), kind="stable")
+    total = int(c.sum())
+    if total == 0:
+        return 0
+    portion = np.cumsum(c, dtype=np.int64) / total
+    return int(c[int(np.argmin(np.abs(portion - p)))])
+
+
+def entry_probabilities(counts: Sequence[int] | np.ndarray, t: int) -> np.ndarray:
+    """``prob[e] = t / max(count[e], t)`` as float32; all zeros when ``t <= 0`` (no threshold)."""
+    c = _as_counts(counts)
+    if t <= 0:
+        return np.zeros(c.shape, dtype=np.float32)
+    return (t / np.maximum(c, t).astype(np.float64)).astype(np.float32)
+
+
+def keep_probability(probs_of_matched: Sequence[float] | np.ndarray) -> float:
+    """``1 - prod(1 - prob[e])`` over one text's matched entries (0.0 for none)."""
+    p = np.asarray(probs_of_matched, dtype=np.float64)
+    if p.size == 0:
+        return 0.0
+    return float(1.0 - np.prod(1.0 - p))
+
+
+def auto_t_en(en_counts: Sequence[int] | np.ndarray) -> int:
+    """A t_en for inputs far below web scale: the English count at ``AUTO_TAIL_PROPORTION``."""
+    return max(1, threshold_for_proportion(en_counts, AUTO_TAIL_PROPORTION))

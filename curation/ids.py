@@ -1,0 +1,31 @@
+"""Image identity and URL sanity (SPEC §2 step 1)."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import urlsplit
+
+UID_HEX_CHARS = 24
+MAX_URL_CHARS = 4096
+
+
+def image_uid(url: str) -> str:
+    """``sha224(url utf-8).hexdigest()[:24]``: all texts that share an image URL share its uid."""
+    return hashlib.sha224(url.encode("utf-8")).hexdigest()[:UID_HEX_CHARS]
+
+
+def is_valid_url(url: object) -> bool:
+    """True for an absolute http(s) URL with a host and no whitespace or control characters.
+
+    Web alt-text dumps carry relative links, ``data:`` URIs and truncated strings;
+    those cannot be downloaded later, so they are rejected up front (reason ``bad_url``).
+    """
+    if not isinstance(url, str) or not url or len(url) > MAX_URL_CHARS:
+        return False
+    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)

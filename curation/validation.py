@@ -1,0 +1,32 @@
+"""Row-level input checks (SPEC §3 ``rejects``): every bad row gets exactly one reason."""
+
+from __future__ import annotations
+
+from curation.ids import is_valid_url
+
+NULL_TEXT = "null_text"
+EMPTY_TEXT = "empty_text"
+TOO_LONG = "too_long"
+BAD_URL = "bad_url"
+INVALID_UTF8 = "invalid_utf8"
+LOW_LID_SCORE = "low_lid_score"
+NO_METADATA_LANGUAGE = "no_metadata_language"
+UNMATCHED = "unmatched"
+
+# Far beyond any real alt-text; guards workers against megabyte "captions".
+DEFAULT_MAX_TEXT_CHARS = 4096
+
+
+def reject_reason(url: object, text: object, max_text_chars: int = DEFAULT_MAX_TEXT_CHARS) -> str | None:
+    """Why an input row cannot enter curation, or None if it can. Text checks come first."""
+    if text is None:
+        return NULL_TEXT
+    if not isinstance(text, str) or not text.strip():
+        return EMPTY_TEXT
+    if len(text) > max_text_chars:
+        return TOO_LONG
+    if "\ufffd" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        return INVALID_UTF8
+    if not is_valid_url(url):
+        return BAD_URL
+    return None
