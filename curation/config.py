@@ -1,0 +1,112 @@
+"""Curation job configuration: one dataclass, one argparse parser, validated before any work.
+
+Defaults run on a laptop (embedded input and metadata, ``--t-en auto``); paper scale values
+are documented next to each flag (MetaCLIP 2: ``--t-en 170000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict, dataclass, field, fields
+
+from curation.spark.tables import FORMATS
+from curation.validation import DEFAULT_MAX_TEXT_CHARS
+
+INPUT_FORMATS = ("auto", "parquet", "delta", "jsonl", "csv", "tsv")
+STAGES = ("lid", "match", "count", "thresholds", "sample")
+
+
+class ConfigError(ValueError):
+    """A bad flag or setting, reported before any Spark work starts."""
+
+
+@dataclass
+class CurationConfig:
+    output: str = "output/curation"
+    format: str = "parquet"
+    input: str | None = None  # None: the embedded default alt-text sample
+    input_format: str = "auto"
+    url_col: str = "url"
+    text_col: str = "text"
+    uid_col: str | None = None
+    metadata: str | None = None  # None: the embedded default metadata (wordfreq + numbers)
+    t_en: str = "auto"  # int, or "auto" for small inputs; paper: 170000 (MetaCLIP 1: 20000)
+    en_lang: str = "en"
+    seed: int = 0
+    epoch: int = 0
+    lid_min_score: float = 0.0
+    max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
+    output_partitions: int = 0  # 0: derived from the source table's size
+    master: str | None = None
+    spark_conf: dict[str, str] = field(default_factory=dict)
+    quiet: bool = False
+
+    def t_en_value(self) -> int | None:
+        return None if self.t_en == "auto" else int(self.t_en)
+
+    def validate(self) -> "CurationConfig":
+        if self.format not in FORMATS:
+            raise ConfigError(f"--format must be one of {FORMATS}, got {self.format!r}")
+        if self.input_format not in INPUT_FORMATS:
+            raise ConfigError(f"--input-format must be one of {INPUT_FORMATS}, got {self.input_format!r}")
+        if self.t_en != "auto":
+            try:
+                if int(self.t_en) < 1:
+                    raise ValueError
+            except ValueError:
+                raise ConfigError(f"--t-en must be a positive integer or 'auto', got {self.t_en!r}") from None
+        if self.seed < 0 or self.epoch < 0:
+            raise ConfigError("--seed and --epoch must be non-negative")
+        if not 0.0 <= self.lid_min_score <= 1.0:
+            raise ConfigError(f"--lid-min-score must be in [0, 1], got {self.lid_min_score}")
+        if self.max_text_chars < 1:
+            raise ConfigError("--max-text-chars must be positive")
+        if self.output_partitions < 0:
+            raise ConfigError("--output-partitions must be >= 0")
+        if not self.output:
+            raise ConfigError("--output is required")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    d = CurationConfig()
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--output", default=d.output, help="output root (local path or URI) [%(default)s]")
+    p.add_argument("--format", default=d.format, choices=FORMATS, help="table format [%(default)s]")
+    p.add_argument("--input", default=None, help="alt-text input (default: embedded sample)")
+    p.add_argument("--input-format", default=d.input_format, choices=INPUT_FORMATS)
+    p.add_argument("--url-col", default=d.url_col)
+    p.add_argument("--text-col", default=d.text_col)
+    p.add_argument("--uid-col", default=None, help="input column holding image ids (default: sha224 of url)")
+    p.add_argument("--metadata", default=None, help="metadata table (default: embedded wordfreq set)")
+    p.add_argument("--t-en", default=d.t_en,
+                   help="English threshold t_en: an integer (MetaCLIP 2: 170000, MetaCLIP 1: 20000) "
+                        "or 'auto' for small inputs [%(default)s]")
+    p.add_argument("--en-lang", default=d.en_lang, help="metadata code of English [%(default)s]")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--epoch", type=int, default=d.epoch, help="epoch of the offline sample [%(default)s]")
+    p.add_argument("--lid-min-score", type=float, default=d.lid_min_score,
+                   help="reject texts whose LID score is below this [%(default)s: keep all]")
+    p.add_argument("--max-text-chars", type=int, default=d.max_text_chars)
+    p.add_argument("--output-partitions", type=int, default=d.output_partitions,
+                   help="files per output table (0: one per 256 MB of the source) [%(default)s]")
+    p.add_argument("--master", default=None, help="Spark master when not under spark-submit [local[*]]")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf")
+    p.add_argument("--quiet", action="store_true", help="do not print the summary")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> CurationConfig:
+    conf = {}
+    for item in args.conf:
+        if "=" not in item:
+            raise ConfigError(f"--conf expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        conf[key] = value
+    names = {f.name for f in fields(CurationConfig)}
+    values = {k: v for k, v in vars(args).items() if k in names}
+    values["spark_conf"] = conf
+    return CurationConfig(**values).validate()

@@ -1,0 +1,48 @@
+"""One place that builds (or reuses) a SparkSession with Delta Lake enabled.
+
+Under ``spark-submit`` or on Databricks the session already exists or its master and jars
+come from the submit command, so we only add what is missing; on a laptop we start
+``local[*]`` and let ``configure_spark_with_delta_pip`` fetch the Delta jars from Maven.
+"""
+
+from __future__ import annotations
+
+import os
+
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+
+
+def _launched_by_spark() -> bool:
+    """True when a JVM already runs (spark-submit, pyspark shell, Databricks)."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ or "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+def get_spark(app_name: str = "worldwide-clip", master: str | None = None,
+              conf: dict[str, str] | None = None):
+    """Return the active SparkSession, or create one with Delta configured.
+
+    ``master`` applies only when this process starts the JVM (default ``local[*]``).
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    builder = (SparkSession.builder.appName(app_name)
+               .config("spark.sql.extensions", DELTA_EXTENSION)
+               .config("spark.sql.catalog.spark_catalog", DELTA_CATALOG)
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.sql.session.timeZone", "UTC"))
+    for key, value in (conf or {}).items():
+        builder = builder.config(key, value)
+    if not _launched_by_spark():
+        from delta import configure_spark_with_delta_pip
+
+        builder = builder.master(master or "local[*]")
+        builder = builder.config("spark.driver.memory", (conf or {}).get("spark.driver.memory", "4g"))
+        builder = builder.config("spark.ui.showConsoleProgress", "false")
+        builder = configure_spark_with_delta_pip(builder)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("WWCLIP_SPARK_LOG_LEVEL", "WARN"))
+    return spark

@@ -1,0 +1,228 @@
+"""Spark stages of the curation pipeline: ``DataFrame + plain params -> DataFrame``.
+
+Each stage only moves data to the batch functions of ``curation.batch`` (Arrow batches via
+pandas UDFs / mapInArrow) and aggregates in SQL. Nothing per-row is collected on the driver;
+what reaches the driver (metadata, per-entry counts and probabilities) is bounded by the
+metadata size, never by the input size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from curation import batch
+from curation.balancing import entry_probabilities, tail_proportion, threshold_for_proportion
+from curation.metadata import Metadata
+
+LID_RESULT = T.StructType([
+    T.StructField("uid", T.StringType()),
+    T.StructField("lid_label", T.StringType()),
+    T.StructField("lang", T.StringType()),
+    T.StructField("lang_score", T.FloatType()),
+    T.StructField("reject_reason", T.StringType()),
+])
+MATCH_RESULT = T.StructType([
+    T.StructField("entry_ids", T.ArrayType(T.IntegerType())),
+    T.StructField("reason", T.StringType()),
+])
+SAMPLE_KEYS = T.StructType([
+    T.StructField("choice_key", T.LongType()),
+    T.StructField("keep_prob", T.DoubleType()),
+    T.StructField("keep_uniform", T.DoubleType()),
+])
+PARTIAL_COUNTS = T.StructType([
+    T.StructField("lang", T.StringType()),
+    T.StructField("entry_id", T.IntegerType()),
+    T.StructField("count", T.LongType()),
+])
+PROBS_SCHEMA = T.StructType([
+    T.StructField("lang", T.StringType()),
+    T.StructField("entry_id", T.IntegerType()),
+    T.StructField("count", T.LongType()),
+    T.StructField("t", T.LongType()),
+    T.StructField("prob", T.FloatType()),
+])
+# Columns the pipeline adds; input columns with these names are carried as ``input_<name>``.
+RESERVED = ("uid", "lid_label", "lang", "lang_score", "reject_reason", "entry_ids", "reason",
+            "keep_prob", "choice_key", "keep_uniform")
+
+
+def prepare_input(df: DataFrame, url_col: str, text_col: str, uid_col: str | None) -> DataFrame:
+    """Rename the user's url/text(/uid) columns to ``url``/``text``(/``uid``); other columns are
+    carried through unchanged (renamed ``input_<name>`` where they collide with ours)."""
+    renames = {url_col: "url", text_col: "text"}
+    if uid_col:
+        renames[uid_col] = "uid"
+    cols = []
+    for name in df.columns:
+        if name in renames:
+            cols.append(F.col(f"`{name}`").alias(renames[name]))
+        elif name in RESERVED or name in ("url", "text"):
+            cols.append(F.col(f"`{name}`").alias(f"input_{name}"))
+        else:
+            cols.append(F.col(f"`{name}`"))
+    out = df.select(*cols)
+    if "uid" not in out.columns:
+        out = out.withColumn("uid", F.lit(None).cast("string"))
+    return out
+
+
+def lid_stage(df: DataFrame, max_text_chars: int, lid_min_score: float) -> DataFrame:
+    """texts_lid: every input row, with uid, LID label/score, metadata language and, for rows
+    that cannot be curated, the reject reason. Only url/text/uid travel to Python."""
+
+    @F.pandas_udf(LID_RESULT)
+    def lid_udf(it: Iterator[tuple[pd.Series, pd.Series, pd.Series]]) -> Iterator[pd.DataFrame]:
+        for urls, texts, uids in it:
+            cols = batch.annotate_lid(urls.tolist(), texts.tolist(), uids.tolist(),
+                                      max_text_chars, lid_min_score)
+            yield pd.DataFrame(cols)
+
+    res = df.withColumn("_lid", lid_udf("url", "text", "uid"))
+    carried = [c for c in df.columns if c not in ("uid", "url", "text")]
+    return res.select(F.col("_lid.uid").alias("uid"), "url", "text", "_lid.lid_label", "_lid.lang",
+                      "_lid.lang_score", "_lid.reject_reason", *carried)
+
+
+def match_stage(texts_lid: DataFrame, metadata: Metadata) -> DataFrame:
+    """Every texts_lid row with ``entry_ids`` (null unless matched) and the final ``reason``
+    (null = matched). Automata are built per worker process from broadcast entry lists."""
+    spark = texts_lid.sparkSession
+    entries_bc = spark.sparkContext.broadcast({k: list(v) for k, v in metadata.entries.items()})
+    fingerprint = metadata.fingerprint()
+
+    @F.pandas_udf(MATCH_RESULT)
+    def match_udf(it: Iterator[tuple[pd.Series, pd.Series, pd.Series]]) -> Iterator[pd.DataFrame]:
+        entries = entries_bc.value
+        for langs, texts, prior in it:
+            ids, reasons = batch.match_texts(langs.tolist(), texts.tolist(), prior.tolist(),
+                                             entries, fingerprint)
+            yield pd.DataFrame({"entry_ids": pd.Series(ids, dtype=object), "reason": reasons})
+
+    res = texts_lid.withColumn("_m", match_udf("lang", "text", "reject_reason"))
+    rest = [c for c in texts_lid.columns if c != "reject_reason"]
+    return res.select(*rest, "_m.entry_ids", "_m.reason")
+
+
+def split_matched(match_result: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """(matched, rejects) from the match result: exactly one side per row."""
+    matched = match_result.filter(F.col("reason").isNull()).drop("reason")
+    rejects = match_result.filter(F.col("reason").isNotNull()).drop("entry_ids")
+    return matched, rejects
+
+
+def metadata_frame(spark: SparkSession, metadata: Metadata) -> DataFrame:
+    return spark.createDataFrame(metadata.to_table().select(["lang", "entry_id", "entry"]).to_pandas())
+
+
+def count_stage(matched: DataFrame, metadata: Metadata) -> DataFrame:
+    """entry_counts: texts per (lang, entry), zeros included, by per-partition partial sums
+    (one small row per non-zero entry per partition is shuffled, never one per match)."""
+    spark = matched.sparkSession
+    n_entries_bc = spark.sparkContext.broadcast({k: len(v) for k, v in metadata.entries.items()})
+
+    def partial_counts(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        n_entries = n_entries_bc.value
+        totals: dict[str, np.ndarray] = {}
+        for rb in batches:
+            part = batch.count_entries(rb.column("lang").to_pylist(),
+                                       rb.column("entry_ids").to_pylist(), n_entries)
+            for lang, counts in part.items():
+                if lang in totals:
+                    totals[lang] += counts
+                else:
+                    totals[lang] = counts
+        for lang, counts in totals.items():
+            nz = np.flatnonzero(counts)
+            yield pa.RecordBatch.from_arrays(
+                [pa.array([lang] * len(nz), pa.string()), pa.array(nz.astype(np.int32)),
+                 pa.array(counts[nz], pa.int64())], schema=pa.schema(
+                     [("lang", pa.string()), ("entry_id", pa.int32()), ("count", pa.int64())]))
+
+    partial = matched.select("lang", "entry_ids").mapInArrow(partial_counts, PARTIAL_COUNTS)
+    summed = partial.groupBy("lang", "entry_id").agg(F.sum("count").alias("count"))
+    return (metadata_frame(spark, metadata).join(summed, ["lang", "entry_id"], "left")
+            .select("lang", "entry_id", "entry", F.coalesce("count", F.lit(0)).cast("long").alias("count")))
+
+
+def english_counts(entry_counts: DataFrame, en_lang: str = "en") -> np.ndarray:
+    """English per-entry counts in entry order (metadata-sized) for t_en and p."""
+    rows = entry_counts.filter(F.col("lang") == en_lang).select("entry_id", "count").toArrow()
+    order = np.argsort(rows.column("entry_id").to_numpy())
+    return rows.column("count").to_numpy()[order].astype(np.int64)
+
+
+def thresholds_stage(entry_counts: DataFrame, matched: DataFrame, t_en: int, p: float,
+                     en_lang: str = "en") -> tuple[DataFrame, DataFrame]:
+    """(thresholds, entry_probs): per language ``t`` keeping the English tail proportion ``p``
+    (English itself uses ``t_en``), and ``prob = t / max(count, t)`` per entry.
+    Grouping by lang is safe here: groups are metadata entries, not texts."""
+
+    def per_language(pdf: pd.DataFrame) -> pd.DataFrame:
+        pdf = pdf.sort_values("entry_id")
+        counts = pdf["count"].to_numpy(dtype=np.int64)
+        lang = pdf["lang"].iloc[0]
+        t = t_en if lang == en_lang else threshold_for_proportion(counts, p)
+        if counts.sum() == 0:
+            t = 0
+        return pd.DataFrame({"lang": lang, "entry_id": pdf["entry_id"].to_numpy(np.int32),
+                             "count": counts, "t": np.int64(t),
+                             "prob": entry_probabilities(counts, t)})
+
+    probs = (entry_counts.select("lang", "entry_id", "count")
+             .groupBy("lang").applyInPandas(per_language, PROBS_SCHEMA))
+    n_texts = matched.groupBy("lang").agg(F.count(F.lit(1)).alias("n_texts"))
+    thresholds = (probs.groupBy("lang").agg(F.first("t").alias("t"),
+                                            F.sum("count").alias("total_count"),
+                                            F.count(F.lit(1)).alias("n_entries"))
+                  .join(n_texts, "lang", "left")
+                  .select("lang", "t", F.lit(p).alias("p"), "total_count", "n_entries",
+                          F.coalesce("n_texts", F.lit(0)).alias("n_texts")))
+    return thresholds, probs.select("lang", "entry_id", "prob")
+
+
+def probabilities_by_lang(entry_probs: DataFrame) -> dict[str, np.ndarray]:
+    """entry_probs as ``{lang: float32 array indexed by entry_id}`` (metadata-sized)."""
+    table = entry_probs.select("lang", "entry_id", "prob").toArrow()
+    langs = table.column("lang").to_numpy(zero_copy_only=False)
+    ids = table.column("entry_id").to_numpy()
+    probs = table.column("prob").to_numpy()
+    out: dict[str, np.ndarray] = {}
+    for lang in np.unique(langs):
+        mask = langs == lang
+        arr = np.zeros(int(ids[mask].max()) + 1, dtype=np.float32)
+        arr[ids[mask]] = probs[mask]
+        out[str(lang)] = arr
+    return out
+
+
+def sample_stage(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
+                 epoch: int = 0) -> DataFrame:
+    """curated: per image, the min-hash-chosen matched text, kept iff its coin < keep_prob.
+    A partial-aggregating ``min`` over a struct picks the text: no per-image lists."""
+    spark = matched.sparkSession
+    probs_bc = spark.sparkContext.broadcast(probs_by_lang)
+
+    @F.pandas_udf(SAMPLE_KEYS)
+    def keys_udf(it: Iterator[tuple[pd.Series, pd.Series, pd.Series, pd.Series]]) -> Iterator[pd.DataFrame]:
+        probs = probs_bc.value
+        for uids, texts, langs, ids in it:
+            yield pd.DataFrame(batch.sampling_keys(seed, epoch, uids.tolist(), texts.tolist(),
+                                                   langs.tolist(), ids.tolist(), probs))
+
+    keyed = matched.withColumn("_k", keys_udf("uid", "text", "lang", "entry_ids"))
+    others = [c for c in matched.columns if c not in ("uid",)]
+    candidate = F.struct(F.col("_k.choice_key").alias("choice_key"), *[F.col(c) for c in others],
+                         F.col("_k.keep_prob").alias("keep_prob"),
+                         F.col("_k.keep_uniform").alias("keep_uniform"))
+    chosen = keyed.groupBy("uid").agg(F.min(candidate).alias("_c"))
+    kept = chosen.filter(F.col("_c.keep_uniform") < F.col("_c.keep_prob"))
+    return kept.select("uid", *[F.col(f"_c.{c}").alias(c) for c in others],
+                       F.col("_c.keep_prob").alias("keep_prob"))
