@@ -126,7 +126,7 @@ def online_sample(matched: pa.Table | str | TableSnapshot, probs_by_lang: Mappin
         probs_by_lang = load_entry_probs(probs_by_lang)
     if isinstance(matched, pa.Table):
         return sorted(online_sample_table(matched, probs_by_lang, seed, epoch))
-    from training.data import iter_epoch_records  # the loader's own code path
+    from training.records import iter_epoch_records  # the loader's own code path
 
     records = iter_epoch_records(matched, mode="online", probs_by_lang=probs_by_lang, seed=seed, epoch=epoch,
                                  load_images=False)

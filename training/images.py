@@ -112,5 +112,5 @@ def load_image(payload: object) -> Image.Image:
                 return img.convert("RGB")
     except ImageError:
         raise
-    except Exception as exc:  # PIL raises many types on corrupt data; none may kill a worker
+    except Exception as exc:  # noqa: BLE001 - PIL raises many types on corrupt data; none may kill a worker
         raise ImageError("decode_error", f"{type(exc).__name__}: {exc}") from None

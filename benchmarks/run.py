@@ -1,0 +1,161 @@
+"""Benchmark runner (issue #6): curation on local Spark vs the single-process baseline, same
+input, same run. Measures per-stage and end-to-end rows/s and rows/s/core, CPU seconds of the
+Python workers per row, and peak memory of the JVM and of each Python worker.
+
+    python -m benchmarks.run --sizes 100k,1m          # writes benchmarks/RESULTS.md + results.json
+    python -m benchmarks.run --sizes 10m --cores 2    # the 10M point (about 15 minutes)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+from datetime import date
+
+import psutil
+
+from benchmarks.corpus import generate_corpus
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIZES = {"100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}
+STAGES = ("lid", "match", "count", "thresholds", "sample")
+
+
+class TreeMonitor(threading.Thread):
+    """Polls a process tree: peak RSS of the JVM and of Python workers, Python-worker CPU."""
+
+    def __init__(self, root_pid: int, interval: float = 0.25):
+        super().__init__(daemon=True)
+        self.root = psutil.Process(root_pid)
+        self.interval = interval
+        self.stop_flag = threading.Event()
+        self.peak_jvm_mb = 0.0
+        self.peak_worker_mb = 0.0
+        self.peak_workers_total_mb = 0.0
+        self.worker_cpu: dict[int, float] = {}
+
+    def run(self) -> None:
+        while not self.stop_flag.is_set():
+            try:
+                procs = self.root.children(recursive=True)
+            except psutil.NoSuchProcess:
+                break
+            workers_total = 0.0
+            for p in procs:
+                try:
+                    name, cmd = p.name(), " ".join(p.cmdline())
+                    rss = p.memory_info().rss / 2**20
+                    if name == "java":
+                        self.peak_jvm_mb = max(self.peak_jvm_mb, rss)
+                    elif "pyspark.daemon" in cmd or "pyspark/daemon" in cmd or "pyspark.worker" in cmd:
+                        self.peak_worker_mb = max(self.peak_worker_mb, rss)
+                        workers_total += rss
+                        t = p.cpu_times()
+                        self.worker_cpu[p.pid] = t.user + t.system
+                except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+                    continue
+            self.peak_workers_total_mb = max(self.peak_workers_total_mb, workers_total)
+            time.sleep(self.interval)
+
+
+def run_spark(corpus: str, out: str, cores: int) -> dict:
+    cmd = [sys.executable, "-m", "curation", "curate", "--input", corpus, "--output", out,
+           "--master", f"local[{cores}]", "--quiet", "--conf", "spark.ui.enabled=false",
+           "--conf", f"spark.sql.shuffle.partitions={max(4, 2 * cores)}"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    mon = TreeMonitor(proc.pid)
+    mon.start()
+    log = proc.communicate()[0]
+    wall = time.perf_counter() - t0
+    mon.stop_flag.set()
+    mon.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"spark run failed:\n{log[-4000:]}")
+    with open(os.path.join(out, "_stats.json")) as f:
+        stats = json.load(f)
+    st = stats["stages"]
+    return {"wall_seconds_with_startup": round(wall, 2), "pipeline_seconds": stats["run"]["total_seconds"],
+            "stage_seconds": {s: st[s]["seconds"] for s in STAGES}, "rows_in": st["match"]["rows_in"],
+            "matched": st["match"]["matched"], "kept": st["sample"]["kept"], "t_en": st["thresholds"]["t_en"],
+            "python_worker_cpu_seconds": round(sum(mon.worker_cpu.values()), 2),
+            "peak_jvm_rss_mb": round(mon.peak_jvm_mb, 1), "peak_python_worker_rss_mb": round(mon.peak_worker_mb, 1),
+            "peak_python_workers_total_rss_mb": round(mon.peak_workers_total_mb, 1)}
+
+
+def run_baseline(corpus: str, out: str) -> dict:
+    result_json = out + ".json"
+    subprocess.run([sys.executable, "-m", "benchmarks.baseline", "--input", corpus, "--output", out,
+                    "--json", result_json], check=True, stdout=subprocess.DEVNULL)
+    with open(result_json) as f:
+        return json.load(f)
+
+
+def summarise(size: str, rows: int, base: dict, spark: dict, cores: int) -> dict:
+    b_rate = rows / base["wall_seconds"]
+    s_rate = rows / spark["pipeline_seconds"]
+    return {
+        "size": size, "rows": rows, "cores": cores,
+        "baseline_rows_per_s": round(b_rate), "spark_rows_per_s": round(s_rate),
+        "spark_rows_per_s_per_core": round(s_rate / cores),
+        "speedup_vs_baseline": round(s_rate / b_rate, 2),
+        "baseline_cpu_us_per_row": round(1e6 * base["cpu_seconds"] / rows, 2),
+        "spark_python_worker_cpu_us_per_row": round(1e6 * spark["python_worker_cpu_seconds"] / rows, 2),
+        "same_counts": (base["matched"], base["kept"], base["t_en"]) == (spark["matched"], spark["kept"], spark["t_en"]),
+        "baseline": base, "spark": spark,
+    }
+
+
+def write_results(results: list[dict], path_md: str, path_json: str) -> None:
+    machine = f"{platform.node() or 'host'}: {psutil.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB, {platform.python_implementation()} {platform.python_version()}"
+    with open(path_json, "w") as f:
+        json.dump({"date": date.today().isoformat(), "machine": machine, "results": results}, f, indent=2)
+    lines = [f"# Curation benchmark results", "", f"Date: {date.today().isoformat()}. Machine: {machine}.",
+             "Command: `python -m benchmarks.run --sizes " + ",".join(r["size"] for r in results) + "`.", "",
+             "| size | baseline rows/s | Spark rows/s (local[{c}]) | rows/s/core | speed-up | baseline CPU µs/row | Spark Python-worker CPU µs/row | peak JVM MB | peak Python worker MB | same result |".format(c=results[0]["cores"] if results else 2),
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in results:
+        s = r["spark"]
+        lines.append(f"| {r['size']} | {r['baseline_rows_per_s']:,} | {r['spark_rows_per_s']:,} | {r['spark_rows_per_s_per_core']:,} | "
+                     f"{r['speedup_vs_baseline']}× | {r['baseline_cpu_us_per_row']} | {r['spark_python_worker_cpu_us_per_row']} | "
+                     f"{s['peak_jvm_rss_mb']:.0f} | {s['peak_python_worker_rss_mb']:.0f} | {'yes' if r['same_counts'] else 'NO'} |")
+    lines += ["", "Per-stage seconds (baseline / Spark):", "",
+              "| size | " + " | ".join(STAGES) + " | JVM start + stats |", "|---|" + "---|" * (len(STAGES) + 1)]
+    for r in results:
+        b, s = r["baseline"]["stage_seconds"], r["spark"]["stage_seconds"]
+        extra = r["spark"]["wall_seconds_with_startup"] - r["spark"]["pipeline_seconds"]
+        lines.append(f"| {r['size']} | " + " | ".join(f"{b.get(k, 0):.1f} / {s[k]:.1f}" for k in STAGES) + f" | {extra:.1f} |")
+    with open(path_md, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100k,1m")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--data-dir", default=os.path.join(HERE, "data"))
+    parser.add_argument("--work-dir", default="/tmp/wwclip-bench")
+    parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
+    args = parser.parse_args(argv)
+    results = []
+    for size in args.sizes.split(","):
+        rows = SIZES[size]
+        corpus = generate_corpus(rows, os.path.join(args.data_dir, f"corpus_{size}"))
+        work = os.path.join(args.work_dir, size)
+        subprocess.run(["rm", "-rf", work], check=True)
+        os.makedirs(work)
+        base = run_baseline(corpus, os.path.join(work, "baseline"))
+        spark = run_spark(corpus, os.path.join(work, "spark"), args.cores)
+        results.append(summarise(size, rows, base, spark, args.cores))
+        print(json.dumps({k: v for k, v in results[-1].items() if k not in ("baseline", "spark")}), flush=True)
+    write_results(results, args.results, os.path.splitext(args.results)[0].replace("RESULTS", "results") + ".json")
+
+
+if __name__ == "__main__":
+    main()

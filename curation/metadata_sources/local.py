@@ -1,0 +1,154 @@
+"""Single-process engine: the builder's counts in Python dicts (small wikis, tests, baseline).
+
+It reads files with the same record splitting and runs the same per-record function as the
+Spark job (``counting.count_record``), so both engines give the same metadata; only the
+aggregation differs. Memory grows with the vocabulary: use the Spark engine for big wikis.
+"""
+
+from __future__ import annotations
+
+import glob
+from collections.abc import Mapping, Sequence
+
+from curation.metadata_sources import counting as C
+from curation.metadata_sources.pageviews import parse_pageview_line
+from curation.metadata_sources.selection import (max_word_count_for_pmi, rank_bigrams, rank_titles,
+                                                 rank_unigrams, resolve_redirects, title_scores)
+from curation.metadata_sources.tokenize import is_no_space, segmenter_name
+from curation.metadata_sources.wikitext import iter_records, open_text, parse_siteinfo, read_head
+
+
+def expand_paths(paths: Sequence[str]) -> list[str]:
+    """Local paths with glob patterns expanded (sorted); a pattern matching nothing is an error."""
+    out = []
+    for path in paths:
+        matches = sorted(glob.glob(path)) if any(c in path for c in "*?[") else [path]
+        if not matches:
+            raise FileNotFoundError(f"no file matches {path}")
+        out.extend(matches)
+    return out
+
+
+class LanguageCounts:
+    """Aggregated count tables of one language."""
+
+    def __init__(self):
+        self.unigrams: dict[str, int] = {}
+        self.bigrams: dict[tuple[str, str], int] = {}
+        self.titles: set[str] = set()
+        self.links: dict[str, int] = {}
+        self.redirects: dict[str, str] = {}
+        self.stats: dict[str, int] = {}
+
+    def add_rows(self, rows) -> None:
+        for _, kind, a, b, n in rows:
+            if kind == C.UNIGRAM:
+                self.unigrams[a] = self.unigrams.get(a, 0) + n
+            elif kind == C.BIGRAM:
+                self.bigrams[(a, b)] = self.bigrams.get((a, b), 0) + n
+            elif kind == C.TITLE:
+                self.titles.add(a)
+            elif kind == C.LINK:
+                self.links[a] = self.links.get(a, 0) + n
+            elif kind == C.REDIRECT:
+                self.redirects[a] = b
+            elif kind == C.STAT:
+                self.stats[a] = self.stats.get(a, 0) + n
+
+
+def count_dump_file(path: str, lang: str, no_space: bool, buf: C.CountBuffer) -> None:
+    site = parse_siteinfo(read_head(path))
+    with open_text(path) as stream:
+        for record in iter_records(stream):
+            C.count_record(record, lang, buf, site, no_space)
+
+
+def count_text_file(path: str, lang: str, no_space: bool, buf: C.CountBuffer) -> None:
+    with open_text(path) as stream:
+        for line in stream:
+            C.count_text_line(line, lang, buf, no_space)
+
+
+def read_page_views(paths: Sequence[str], langs: set[str]) -> dict[str, dict[str, int]]:
+    views: dict[str, dict[str, int]] = {}
+    for path in expand_paths(paths):
+        with open_text(path) as stream:
+            for line in stream:
+                parsed = parse_pageview_line(line)
+                if parsed is not None and parsed[0] in langs:
+                    lang, title, n = parsed
+                    bucket = views.setdefault(lang, {})
+                    bucket[title] = bucket.get(title, 0) + n
+    return views
+
+
+class LocalCounts:
+    """The count-source interface of the builder, computed in this process."""
+
+    def __init__(self, counts: Mapping[str, LanguageCounts], views: Mapping[str, Mapping[str, int]],
+                 no_space_extra: frozenset[str] = frozenset()):
+        self.counts = dict(counts)
+        self.views = dict(views)
+        self.no_space = {lang: is_no_space(lang, no_space_extra) for lang in self.counts}
+
+    @classmethod
+    def from_files(cls, dumps: Mapping[str, Sequence[str]], plain_text: Mapping[str, Sequence[str]],
+                   page_views: Sequence[str] = (), no_space_extra: frozenset[str] = frozenset()) -> "LocalCounts":
+        counts: dict[str, LanguageCounts] = {}
+        for lang in sorted(set(dumps) | set(plain_text)):
+            no_space = is_no_space(lang, no_space_extra)
+            buf = C.CountBuffer()
+            for path in expand_paths(dumps.get(lang, ())):
+                count_dump_file(path, lang, no_space, buf)
+            for path in expand_paths(plain_text.get(lang, ())):
+                count_text_file(path, lang, no_space, buf)
+            counts[lang] = LanguageCounts()
+            counts[lang].add_rows(buf.drain())
+        views = read_page_views(page_views, set(counts)) if page_views else {}
+        return cls(counts, views, no_space_extra)
+
+    def languages(self) -> list[str]:
+        return sorted(self.counts)
+
+    def _title_scores(self, lang: str) -> tuple[list[tuple[str, int]], str]:
+        c = self.counts[lang]
+        if self.views.get(lang):
+            scores, ranking = resolve_redirects(self.views[lang].items(), c.redirects), C.TITLE_RANKING_VIEWS
+        else:
+            scores, ranking = resolve_redirects(c.links.items(), c.redirects), C.TITLE_RANKING_LINKS
+        return title_scores(sorted(c.titles), scores), ranking
+
+    def summaries(self) -> dict[str, C.LanguageSummary]:
+        out = {}
+        for lang, c in self.counts.items():
+            scored, ranking = self._title_scores(lang)
+            out[lang] = C.LanguageSummary(
+                lang, self.no_space[lang], segmenter_name(lang, self.no_space[lang]),
+                tokens=sum(c.unigrams.values()), unigram_types=len(c.unigrams),
+                bigram_types=len(c.bigrams), title_candidates=sum(1 for _, s in scored if s > 0),
+                title_ranking=ranking if c.titles else None, stats=c.stats)
+        return out
+
+    def unigram_candidates(self, limits: Mapping[str, int]) -> dict[str, list[str]]:
+        return {lang: rank_unigrams(self.counts[lang].unigrams.items())[:limit]
+                for lang, limit in limits.items() if lang in self.counts}
+
+    def bigram_candidates(self, limits: Mapping[str, int], min_pmi: float,
+                          min_count: int) -> tuple[dict[str, list[str]], dict[str, int]]:
+        ranked, passing = {}, {}
+        for lang, limit in limits.items():
+            if lang not in self.counts:
+                continue
+            c = self.counts[lang]
+            n = sum(c.unigrams.values())
+            bound = max_word_count_for_pmi(n, min_pmi)
+            rows = [(a, b, n_ab, c.unigrams[a], c.unigrams[b]) for (a, b), n_ab in c.bigrams.items()
+                    if c.unigrams[a] <= bound and c.unigrams[b] <= bound]
+            entries = rank_bigrams(rows, n, self.no_space[lang], min_pmi, min_count)
+            passing[lang] = len(entries)
+            ranked[lang] = entries[:limit]
+        return ranked, passing
+
+    def title_candidates(self, limits: Mapping[str, int]) -> dict[str, list[str]]:
+        return {lang: rank_titles(self._title_scores(lang)[0])[:limit]
+                for lang, limit in limits.items() if lang in self.counts}

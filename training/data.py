@@ -1,0 +1,169 @@
+"""A torch ``IterableDataset`` over curated Parquet/Delta tables (SPEC §5), no export step.
+
+Offline mode streams ``curated`` (one row per kept image). Online mode streams ``matched`` +
+``entry_probs`` and redoes MetaCLIP 2's balanced sampling every epoch (see ``records``).
+
+Work is split by row group across (rank, worker) as planned in ``sharding``: no overlap, no
+gap. Each worker decodes images, tokenizes, and yields whole batches tagged with its logical
+worker id and its position ``(block, offset)``. The trainer keeps the last position per worker
+(``LoaderPosition``) and saves it with the checkpoint. On resume, workers skip to their
+positions and worker ids are rotated so that the ``DataLoader``'s round-robin continues with the
+worker that was next: the resumed run sees exactly the batches the uninterrupted run would have.
+Undecodable images are skipped and counted per reason in each batch's ``stats``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.utils.data as tud
+
+from training.images import ImageError, load_image
+from training.records import DataConfig, EpochReader, Record, tables_under_root
+from training.sharding import hash64
+from training.tables import TableSnapshot
+
+__all__ = ["CuratedDataset", "DataConfig", "LoaderPosition", "make_loader", "tables_under_root"]
+
+
+@dataclass
+class LoaderPosition:
+    """Consumed-batch bookkeeping of one rank: what a checkpoint needs to resume mid-epoch."""
+
+    epoch: int
+    num_workers: int
+    world_size: int
+    rank: int
+    seed: int
+    fingerprint: str
+    cursors: dict[str, list[int]] = field(default_factory=dict)
+    next_worker: int = 0
+    samples: int = 0
+
+    def update(self, batch: Mapping) -> None:
+        """Record that the trainer consumed ``batch`` (call only for batches actually trained on)."""
+        w = int(batch["worker"])
+        self.cursors[str(w)] = list(batch["cursor"])
+        self.next_worker = (w + 1) % self.num_workers
+        self.samples += len(batch["uids"])
+
+    def state_dict(self) -> dict:
+        return asdict(self)
+
+
+class CuratedDataset(EpochReader, tud.IterableDataset):
+    """Batches ``{"images", "texts", "uids", "langs", "worker", "cursor", "stats"}`` of one rank."""
+
+    def __init__(self, config: DataConfig, *, batch_size: int, rank: int = 0, world_size: int = 1,
+                 image_transform: Callable | None = None, tokenizer: Callable | None = None,
+                 drop_last: bool = True, load_images: bool = True, snapshot: TableSnapshot | None = None,
+                 probs_by_lang: Mapping[str, np.ndarray] | None = None):
+        if batch_size < 1:
+            raise ValueError("batch_size must be >= 1")
+        super().__init__(config, rank=rank, world_size=world_size, load_images=load_images, snapshot=snapshot,
+                         probs_by_lang=probs_by_lang)
+        self.batch_size = batch_size
+        self.image_transform, self.tokenizer = image_transform, tokenizer
+        self.drop_last = drop_last
+        self._resume: dict | None = None
+
+    @property
+    def resuming(self) -> bool:
+        """True between ``load_state_dict`` and the next ``set_epoch``."""
+        return self._resume is not None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Start ``epoch`` from its beginning (drops any pending resume position)."""
+        self.epoch = epoch
+        self._resume = None
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Resume mid-epoch from a ``LoaderPosition.state_dict()`` saved by this rank."""
+        checks = {"fingerprint": self.snapshot.fingerprint(), "world_size": self.world_size,
+                  "rank": self.rank, "seed": self.config.seed}
+        for key, want in checks.items():
+            if state.get(key) != want:
+                raise ValueError(f"cannot resume data position: saved {key}={state.get(key)!r}, now {want!r} "
+                                 "(the same table snapshot, world size and seed are required)")
+        self.epoch = int(state["epoch"])
+        self._resume = dict(state)
+
+    def new_position(self, num_workers: int) -> LoaderPosition:
+        """Bookkeeping for the current epoch, continuing the loaded resume state if any."""
+        pos = LoaderPosition(self.epoch, max(1, num_workers), self.world_size, self.rank, self.config.seed,
+                             self.snapshot.fingerprint())
+        if self._resume is not None:
+            if int(self._resume["num_workers"]) != pos.num_workers:
+                raise ValueError(f"resume needs the same number of data-loader workers "
+                                 f"({self._resume['num_workers']}), got {pos.num_workers}")
+            pos.cursors = {k: list(v) for k, v in self._resume["cursors"].items()}
+            pos.next_worker = int(self._resume["next_worker"])
+            pos.samples = int(self._resume.get("samples", 0))
+        return pos
+
+    def __iter__(self) -> Iterator[dict]:
+        info = tud.get_worker_info()
+        physical, num_workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        if info is not None:
+            self._reader = None  # never reuse file handles inherited from the parent process
+        resume = self._resume if self._resume and int(self._resume["num_workers"]) == num_workers else None
+        logical = (physical + (int(resume["next_worker"]) if resume else 0)) % num_workers
+        start = tuple(resume["cursors"].get(str(logical), (0, 0))) if resume else (0, 0)
+        stats: Counter = Counter()
+        items: list[tuple[Record, object]] = []
+        cursor: tuple[int, int] = start  # type: ignore[assignment]
+        for cursor, rec in self.iter_records(logical, num_workers, self.epoch, start, self.load_images):
+            stats["records"] += 1
+            image = None
+            if self.load_images:
+                try:
+                    image = load_image(rec.payload)
+                    if self.image_transform is not None:
+                        # augmentation is a function of (seed, epoch, uid): identical after a resume
+                        with torch.random.fork_rng(devices=[]):
+                            torch.manual_seed(hash64(self.config.seed, self.epoch, "augment", rec.uid) >> 1)
+                            image = self.image_transform(image)
+                except ImageError as exc:
+                    stats[exc.reason] += 1
+                    continue
+                except Exception:  # noqa: BLE001 - a transform failing on a degenerate image is still a bad image
+                    stats["transform_error"] += 1
+                    continue
+            items.append((rec, image))
+            if len(items) == self.batch_size:
+                yield self._collate(items, logical, cursor, stats)
+                items, stats = [], Counter()
+        if items and not self.drop_last:
+            yield self._collate(items, logical, cursor, stats)
+
+    def _collate(self, items: list[tuple[Record, object]], worker: int, cursor: tuple[int, int],
+                 stats: Counter) -> dict:
+        texts = [r.text for r, _ in items]
+        batch = {
+            "uids": [r.uid for r, _ in items],
+            "langs": [r.lang for r, _ in items],
+            "texts": self.tokenizer(texts) if self.tokenizer is not None else texts,
+            "worker": worker,
+            "cursor": list(cursor),
+            "epoch": self.epoch,
+            "stats": dict(stats),
+        }
+        if self.load_images:
+            images = [im for _, im in items]
+            batch["images"] = torch.stack(images) if isinstance(images[0], torch.Tensor) else images
+        return batch
+
+
+def make_loader(dataset: CuratedDataset, num_workers: int, *, pin_memory: bool = False,
+                prefetch_factor: int = 2) -> tud.DataLoader:
+    """A ``DataLoader`` over whole batches (each worker batches its own stream)."""
+    if num_workers > 0:
+        # tokenizers' thread pool does not survive fork; each worker tokenizes its own batches
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return tud.DataLoader(dataset, batch_size=None, num_workers=num_workers, pin_memory=pin_memory,
+                          prefetch_factor=prefetch_factor if num_workers > 0 else None, persistent_workers=False)
