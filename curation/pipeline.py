@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timezone
 
+from pyspark.sql import functions as F
+
 from curation import __version__
 from curation.balancing import auto_t_en, tail_proportion
 from curation.config import ConfigError, CurationConfig
@@ -92,9 +94,18 @@ def load_metadata(cfg: CurationConfig) -> Metadata:
 
 # ---------------------------------------------------------------- stats
 
-def _counts_by(df, column: str) -> dict[str, int]:
-    return {str(r[column]): int(r["n"]) for r in df.groupBy(column).count().withColumnRenamed("count", "n")
-            .collect()}
+def _grouped_counts(df, *columns: str) -> list[tuple]:
+    """One small aggregation job: row counts per combination of ``columns``."""
+    return [(*(r[c] for c in columns), int(r["n"]))
+            for r in df.groupBy(*columns).agg(F.count(F.lit(1)).alias("n")).collect()]
+
+
+def _sum_by(rows: list[tuple], index: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for row in rows:
+        if row[index] is not None:
+            out[str(row[index])] = out.get(str(row[index]), 0) + row[-1]
+    return dict(sorted(out.items()))
 
 
 def _record(spark, cfg: CurationConfig, stage: str, section: dict, metadata: Metadata | None = None) -> dict:
@@ -130,12 +141,11 @@ def run_lid(spark, cfg: CurationConfig) -> dict:
     texts_lid = stages.lid_stage(df, cfg.max_text_chars, cfg.lid_min_score)
     n = _partitions(spark, cfg, path)
     write_table(arrange(texts_lid, n, "uid", ["lang", "uid", "text"]), cfg.output, "texts_lid", cfg.format)
-    out = read_table(spark, cfg.output, "texts_lid", cfg.format)
-    ok = out.filter("reject_reason IS NULL")
-    section = {"input": path, "rows_in": out.count(), "rows_ok": ok.count(),
-               "rejected": _counts_by(out.filter("reject_reason IS NOT NULL"), "reject_reason"),
-               "per_language": _counts_by(ok, "lang"), "lid_min_score": cfg.lid_min_score,
-               "seconds": round(time.time() - t0, 2)}
+    groups = _grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format), "lang", "reject_reason")
+    ok = [g for g in groups if g[1] is None]
+    section = {"input": path, "rows_in": sum(g[-1] for g in groups), "rows_ok": sum(g[-1] for g in ok),
+               "rejected": _sum_by(groups, 1), "per_language": _sum_by(ok, 0),
+               "lid_min_score": cfg.lid_min_score, "seconds": round(time.time() - t0, 2)}
     return _record(spark, cfg, "lid", section)
 
 
@@ -153,14 +163,13 @@ def run_match(spark, cfg: CurationConfig, metadata: Metadata) -> dict:
                     "rejects", cfg.format)
     finally:
         result.unpersist()
-    matched = read_table(spark, cfg.output, "matched", cfg.format)
-    rejects = read_table(spark, cfg.output, "rejects", cfg.format)
-    rows_in, n_matched, n_rejects = texts_lid.count(), matched.count(), rejects.count()
+    matched_groups = _grouped_counts(read_table(spark, cfg.output, "matched", cfg.format), "lang")
+    reject_groups = _grouped_counts(read_table(spark, cfg.output, "rejects", cfg.format), "reason")
+    rows_in = texts_lid.count()
+    n_matched, n_rejects = sum(g[-1] for g in matched_groups), sum(g[-1] for g in reject_groups)
     section = {"rows_in": rows_in, "matched": n_matched, "rejects": n_rejects,
                "accounting_ok": rows_in == n_matched + n_rejects,
-               "rejects_by_reason": _counts_by(rejects, "reason"),
-               "per_language": _counts_by(matched, "lang"),
-               "images": matched.select("uid").distinct().count(),
+               "rejects_by_reason": _sum_by(reject_groups, 0), "per_language": _sum_by(matched_groups, 0),
                "seconds": round(time.time() - t0, 2)}
     if not section["accounting_ok"]:
         raise RuntimeError(f"accounting broken: {rows_in} rows in, {n_matched} matched + {n_rejects} rejects")
@@ -208,15 +217,24 @@ def run_thresholds(spark, cfg: CurationConfig) -> dict:
 
 
 def run_sample(spark, cfg: CurationConfig) -> dict:
+    from pyspark import StorageLevel
+
     t0 = time.time()
     matched = read_table(spark, cfg.output, "matched", cfg.format)
     probs = stages.probabilities_by_lang(read_table(spark, cfg.output, "entry_probs", cfg.format))
-    curated = stages.sample_stage(matched, probs, cfg.seed, cfg.epoch)
     n = _partitions(spark, cfg, table_path(cfg.output, "matched"))
-    write_table(arrange(curated, n, "uid", ["lang", "uid"]), cfg.output, "curated", cfg.format)
-    curated = read_table(spark, cfg.output, "curated", cfg.format)
-    section = {"seed": cfg.seed, "epoch": cfg.epoch, "images_in": matched.select("uid").distinct().count(),
-               "kept": curated.count(), "per_language": _counts_by(curated, "lang"),
+    # Partition by uid once: the per-image choice and the output layout share this shuffle.
+    chosen = stages.choose_texts(matched.repartition(n, "uid"), probs, cfg.seed, cfg.epoch)
+    chosen = chosen.persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        curated = stages.kept_images(chosen)
+        write_table(arrange(curated, n, "uid", ["lang", "uid"], shuffle=False), cfg.output, "curated", cfg.format)
+        images_in = chosen.count()
+    finally:
+        chosen.unpersist()
+    groups = _grouped_counts(read_table(spark, cfg.output, "curated", cfg.format), "lang")
+    section = {"seed": cfg.seed, "epoch": cfg.epoch, "images_in": images_in,
+               "kept": sum(g[-1] for g in groups), "per_language": _sum_by(groups, 0),
                "seconds": round(time.time() - t0, 2)}
     return _record(spark, cfg, "sample", section)
 

@@ -79,12 +79,13 @@ def _run_table(data: ReportData) -> str:
     rows = [("output root", _e(data.root)), ("table format", _e(data.format)),
             ("input", _e(st.get("lid", {}).get("input", "–"))),
             ("metadata", _e(f"{meta.get('path', '–')} ({meta.get('languages', '?')} languages, "
-                            f"{meta.get('entries', '?'):,} entries, fingerprint {meta.get('fingerprint', '?')})"
+                            f"{_n(meta.get('entries', '?'))} entries, fingerprint {meta.get('fingerprint', '?')})"
                             if meta else "–")),
             ("seed / epoch", _e(f"{st.get('sample', {}).get('seed', '–')} / {st.get('sample', {}).get('epoch', '–')}")),
             ("stage seconds", _e(", ".join(f"{k} {v.get('seconds', '?')}" for k, v in st.items()))),
             ("run updated", _e(run.get("updated_at", "–"))), ("versions", _e(versions or "–"))]
-    return _table(["", ""], rows)
+    body = "".join(f'<tr><th class="l">{_e(k)}</th><td class="l">{v}</td></tr>' for k, v in rows)
+    return f"<table><tbody>{body}</tbody></table>"
 
 
 def _language_table(data: ReportData) -> str:

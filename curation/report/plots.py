@@ -115,9 +115,10 @@ def tail_share(data: ReportData, langs: Sequence[str]) -> bytes | None:
         t = data.thresholds.get(lang, 0)
         if t:
             ax.plot([t], [p], "o", color=color, ms=6, mec="black", mew=0.6)
-    ax.axhline(p, color="black", ls=":", lw=1)
-    ax.text(ax.get_xlim()[0], p, f"  p = {p:.3f} (English tail proportion)", va="bottom", fontsize=9)
     ax.set_xscale("log")
+    ax.axhline(p, color="black", ls=":", lw=1)
+    ax.text(0.01, p + 0.01, f"p = {p:.3f} (English tail proportion)", va="bottom", fontsize=9,
+            transform=ax.get_yaxis_transform())
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("entry count c (log)")
     ax.set_ylabel("share of matches in entries with count <= c")
@@ -191,7 +192,7 @@ def head_share(data: ReportData, rows: Sequence[LanguageRow], max_languages: int
     ax.set_ylabel("share of entry matches")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    ax.set_title("Matches on head entries (count > t_lang): balancing moves mass to the tail")
+    ax.set_title("Share of entry matches on head entries (count > t_lang), before vs after balancing")
     return _png(fig)
 
 
@@ -213,10 +214,12 @@ def rejects(data: ReportData, max_languages: int = 20) -> bytes | None:
     ax1.barh(np.arange(len(reasons)), totals, color=[colors[k] for k in reasons])
     ax1.set_yticks(np.arange(len(reasons)), reasons, fontsize=8)
     ax1.invert_yaxis()
-    ax1.set_xscale("log")
+    if max(totals) > 50 * max(1, min(totals)):
+        ax1.set_xscale("log")
+        ax1.set_xlim(left=0.8)
     for i, n in enumerate(totals):
         ax1.text(n, i, f" {n:,}", va="center", fontsize=7)
-    ax1.set_xlabel("rows (log)")
+    ax1.set_xlabel("rows (log)" if ax1.get_xscale() == "log" else "rows")
     ax1.set_title("Rejects by reason", fontsize=10)
     if langs:
         left = np.zeros(len(langs))

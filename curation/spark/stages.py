@@ -203,10 +203,11 @@ def probabilities_by_lang(entry_probs: DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def sample_stage(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
+def choose_texts(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
                  epoch: int = 0) -> DataFrame:
-    """curated: per image, the min-hash-chosen matched text, kept iff its coin < keep_prob.
-    A partial-aggregating ``min`` over a struct picks the text: no per-image lists."""
+    """One row per image: the min-hash-chosen matched text with its ``keep_prob`` and the
+    image's ``keep_uniform`` coin. A ``min`` over a struct picks the text (no per-image lists);
+    if ``matched`` is already hash-partitioned by uid, no further shuffle is added."""
     spark = matched.sparkSession
     probs_bc = spark.sparkContext.broadcast(probs_by_lang)
 
@@ -218,11 +219,21 @@ def sample_stage(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed:
                                                    langs.tolist(), ids.tolist(), probs))
 
     keyed = matched.withColumn("_k", keys_udf("uid", "text", "lang", "entry_ids"))
-    others = [c for c in matched.columns if c not in ("uid",)]
+    others = [c for c in matched.columns if c != "uid"]
     candidate = F.struct(F.col("_k.choice_key").alias("choice_key"), *[F.col(c) for c in others],
                          F.col("_k.keep_prob").alias("keep_prob"),
                          F.col("_k.keep_uniform").alias("keep_uniform"))
     chosen = keyed.groupBy("uid").agg(F.min(candidate).alias("_c"))
-    kept = chosen.filter(F.col("_c.keep_uniform") < F.col("_c.keep_prob"))
-    return kept.select("uid", *[F.col(f"_c.{c}").alias(c) for c in others],
-                       F.col("_c.keep_prob").alias("keep_prob"))
+    return chosen.select("uid", *[F.col(f"_c.{c}").alias(c) for c in others],
+                         F.col("_c.keep_prob").alias("keep_prob"), F.col("_c.keep_uniform").alias("keep_uniform"))
+
+
+def kept_images(chosen: DataFrame) -> DataFrame:
+    """curated: the chosen images whose coin falls below their keep probability."""
+    return chosen.filter(F.col("keep_uniform") < F.col("keep_prob")).drop("keep_uniform")
+
+
+def sample_stage(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
+                 epoch: int = 0) -> DataFrame:
+    """curated in one expression (choose one text per image, flip its coin)."""
+    return kept_images(choose_texts(matched, probs_by_lang, seed, epoch))

@@ -127,14 +127,17 @@ def auto_partitions(spark, source_path: str, target_bytes: int = TARGET_FILE_BYT
     return max(1, math.ceil(path_bytes(spark, source_path) / target_bytes))
 
 
-def arrange(df, n_partitions: int, hash_key: str, sort_keys: Sequence[str]):
+def arrange(df, n_partitions: int, hash_key: str, sort_keys: Sequence[str], shuffle: bool = True):
     """Hash-partition by ``hash_key`` and sort inside files by ``sort_keys`` then every other
-    orderable column: a total order, so output bytes do not depend on input partitioning."""
+    orderable column: a total order, so output bytes do not depend on input partitioning.
+    ``shuffle=False`` when ``df`` is already hash-partitioned by ``hash_key`` into ``n_partitions``."""
     from pyspark.sql.types import MapType
 
     rest = [f.name for f in df.schema.fields
             if f.name not in sort_keys and not isinstance(f.dataType, MapType)]
-    return df.repartition(n_partitions, hash_key).sortWithinPartitions(*sort_keys, *rest)
+    if shuffle:
+        df = df.repartition(n_partitions, hash_key)
+    return df.sortWithinPartitions(*sort_keys, *rest)
 
 
 def write_table(df, root: str, name: str, fmt: str) -> str:
