@@ -7,6 +7,7 @@ import logging
 import sys
 
 from curation.config import STAGES, ConfigError, build_parser, config_from_args
+from curation.spark.tables import TableError
 
 DESCRIPTIONS = {
     "curate": "Run the whole MetaCLIP 2 curation: lid -> match -> count -> thresholds -> sample.",
@@ -41,7 +42,7 @@ def main(argv: list[str] | None = None, stage: str | None = None) -> int:
             stats = pipeline.run_curate(spark, cfg, metadata)
         else:
             stats = pipeline.run_stage(spark, cfg, stage, metadata)
-    except ConfigError as exc:
+    except (ConfigError, TableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not cfg.quiet:

@@ -7,6 +7,7 @@ are documented next to each flag (MetaCLIP 2: ``--t-en 170000``).
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import asdict, dataclass, field, fields
 
 from curation.spark.tables import FORMATS
@@ -14,6 +15,8 @@ from curation.validation import DEFAULT_MAX_TEXT_CHARS
 
 INPUT_FORMATS = ("auto", "parquet", "delta", "jsonl", "csv", "tsv")
 STAGES = ("lid", "match", "count", "thresholds", "sample")
+BATCH_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,127}")
+FULL_RUN_BATCH = "base"
 
 
 class ConfigError(ValueError):
@@ -37,6 +40,10 @@ class CurationConfig:
     lid_min_score: float = 0.0
     max_text_chars: int = DEFAULT_MAX_TEXT_CHARS
     output_partitions: int = 0  # 0: derived from the source table's size
+    batch_id: str | None = None  # None: "base" for full runs, derived from the input for --incremental
+    incremental: bool = False
+    resume: bool = False
+    inject_faults: float = 0.0
     master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
@@ -65,6 +72,11 @@ class CurationConfig:
             raise ConfigError("--output-partitions must be >= 0")
         if not self.output:
             raise ConfigError("--output is required")
+        if self.batch_id is not None and not BATCH_ID_PATTERN.fullmatch(self.batch_id):
+            raise ConfigError(f"--batch-id must start with a letter and use only letters, digits, '.', '_' "
+                              f"or '-' (it names a directory), got {self.batch_id!r}")
+        if not 0.0 <= self.inject_faults < 1.0:
+            raise ConfigError("--inject-faults must be in [0, 1)")
         return self
 
     def to_dict(self) -> dict:
@@ -93,6 +105,14 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
     p.add_argument("--max-text-chars", type=int, default=d.max_text_chars)
     p.add_argument("--output-partitions", type=int, default=d.output_partitions,
                    help="files per output table (0: one per 256 MB of the source) [%(default)s]")
+    p.add_argument("--batch-id", default=None,
+                   help="name of this input batch (default: 'base'; with --incremental: from the input files)")
+    p.add_argument("--incremental", action="store_true",
+                   help="add this input as a new batch to an existing output (a batch seen before is skipped)")
+    p.add_argument("--resume", action="store_true",
+                   help="skip stages whose table already exists for the same inputs and settings")
+    p.add_argument("--inject-faults", type=float, default=0.0, metavar="RATE",
+                   help="testing: fail this share of first task attempts in Python workers [%(default)s]")
     p.add_argument("--master", default=None, help="Spark master when not under spark-submit [local[*]]")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf")
     p.add_argument("--quiet", action="store_true", help="do not print the summary")

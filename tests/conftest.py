@@ -13,7 +13,7 @@ os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYTHON", "python3"))
 def spark():
     from curation.spark.session import get_spark
 
-    session = get_spark("tests", "local[2]", {
+    session = get_spark("tests", "local[2,4]", {
         "spark.sql.shuffle.partitions": "4",
         "spark.default.parallelism": "4",
         "spark.ui.enabled": "false",

@@ -75,11 +75,14 @@ def write_inputs(tmp_dir) -> tuple[str, str, list[dict]]:
 def reference(rows: list[dict], seed: int = 0, epoch: int = 0, t_en: int | None = None) -> dict:
     """The whole algorithm, text by text, with the public pure functions only."""
     matchers = {lang: Matcher(entries) for lang, entries in METADATA.items()}
-    matched, rejects = [], {}
-    for row in rows:
+    matched, rejects, seen = [], {}, set()
+    for row in rows:  # in row_no order: the first of a repeated (uid, text) pair is kept
         reason = reject_reason(row["url"], row["text"])
         lang = None
-        if reason is None:
+        if reason is None and (image_uid(row["url"]), row["text"]) in seen:
+            reason = "duplicate"
+        elif reason is None:
+            seen.add((image_uid(row["url"]), row["text"]))
             (label,), _ = detect([row["text"]])
             lang = to_metadata_lang(label)
             if lang not in matchers:

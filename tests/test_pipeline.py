@@ -55,7 +55,7 @@ def test_rejects_have_the_reference_reasons(spark, inputs, curated_run):
     got = {r["row_no"]: r["reason"] for r in _table(spark, curated_run, "rejects").collect()}
     assert got == inputs["ref"]["rejects"]
     assert {"null_text", "empty_text", "too_long", "bad_url", "unmatched",
-            "no_metadata_language"} <= set(got.values())
+            "no_metadata_language", "duplicate"} <= set(got.values())
 
 
 def test_matched_entry_ids_equal_reference(spark, inputs, curated_run):
@@ -119,11 +119,12 @@ def test_rerunning_a_stage_replaces_its_table(spark, curated_run):
 
         history = DeltaTable.forPath(spark, os.path.join(out, "matched")).history().collect()
         assert len(history) == 2 and all(h["operation"] == "WRITE" for h in history)
+    assert not os.path.exists(os.path.join(out, "_LOCK"))  # released after each run
 
 
 def _file_digests(path: str) -> list[str]:
     return sorted(hashlib.sha256(open(f, "rb").read()).hexdigest()
-                  for f in glob.glob(os.path.join(path, "*.parquet")))
+                  for f in glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True))
 
 
 def test_same_tables_for_1_4_16_input_partitions(spark, inputs, tmp_path):

@@ -22,7 +22,8 @@ def get_spark(app_name: str = "worldwide-clip", master: str | None = None,
               conf: dict[str, str] | None = None):
     """Return the active SparkSession, or create one with Delta configured.
 
-    ``master`` applies only when this process starts the JVM (default ``local[*]``).
+    ``master`` applies only when this process starts the JVM (default ``local[*,4]``: all
+    cores, and a failed task is retried up to 4 times as on a cluster).
     """
     from pyspark.sql import SparkSession
 
@@ -39,7 +40,7 @@ def get_spark(app_name: str = "worldwide-clip", master: str | None = None,
     if not _launched_by_spark():
         from delta import configure_spark_with_delta_pip
 
-        builder = builder.master(master or "local[*]")
+        builder = builder.master(master or "local[*,4]")
         builder = builder.config("spark.driver.memory", (conf or {}).get("spark.driver.memory", "4g"))
         builder = builder.config("spark.ui.showConsoleProgress", "false")
         builder = configure_spark_with_delta_pip(builder)

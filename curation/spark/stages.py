@@ -17,9 +17,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from curation import batch
+from curation import batch, faults
 from curation.balancing import entry_probabilities, tail_proportion, threshold_for_proportion
 from curation.metadata import Metadata
+from curation.spark.tables import BATCH_COLUMN
+from curation.validation import DUPLICATE
 
 LID_RESULT = T.StructType([
     T.StructField("uid", T.StringType()),
@@ -51,7 +53,7 @@ PROBS_SCHEMA = T.StructType([
 ])
 # Columns the pipeline adds; input columns with these names are carried as ``input_<name>``.
 RESERVED = ("uid", "lid_label", "lang", "lang_score", "reject_reason", "entry_ids", "reason",
-            "keep_prob", "choice_key", "keep_uniform")
+            "keep_prob", "choice_key", "keep_uniform", BATCH_COLUMN)
 
 
 def prepare_input(df: DataFrame, url_col: str, text_col: str, uid_col: str | None) -> DataFrame:
@@ -74,7 +76,8 @@ def prepare_input(df: DataFrame, url_col: str, text_col: str, uid_col: str | Non
     return out
 
 
-def lid_stage(df: DataFrame, max_text_chars: int, lid_min_score: float) -> DataFrame:
+def lid_stage(df: DataFrame, max_text_chars: int, lid_min_score: float, batch_id: str,
+              fault_rate: float = 0.0) -> DataFrame:
     """texts_lid: every input row, with uid, LID label/score, metadata language and, for rows
     that cannot be curated, the reject reason. Only url/text/uid travel to Python."""
 
@@ -84,14 +87,30 @@ def lid_stage(df: DataFrame, max_text_chars: int, lid_min_score: float) -> DataF
             cols = batch.annotate_lid(urls.tolist(), texts.tolist(), uids.tolist(),
                                       max_text_chars, lid_min_score)
             yield pd.DataFrame(cols)
+            faults.maybe_fail_task(fault_rate, "lid")
 
     res = df.withColumn("_lid", lid_udf("url", "text", "uid"))
     carried = [c for c in df.columns if c not in ("uid", "url", "text")]
     return res.select(F.col("_lid.uid").alias("uid"), "url", "text", "_lid.lid_label", "_lid.lang",
-                      "_lid.lang_score", "_lid.reject_reason", *carried)
+                      "_lid.lang_score", "_lid.reject_reason", *carried,
+                      F.lit(batch_id).alias(BATCH_COLUMN))
 
 
-def match_stage(texts_lid: DataFrame, metadata: Metadata) -> DataFrame:
+def mark_duplicates(texts_lid: DataFrame) -> DataFrame:
+    """Reject repeated (uid, text) rows as ``duplicate``, keeping one per pair (the smallest by
+    every other column, so the choice is deterministic). Cheap when ``texts_lid`` is already
+    hash-partitioned by uid: the window then needs no extra shuffle."""
+    from pyspark.sql import Window
+    from pyspark.sql.types import MapType
+
+    order = [f.name for f in texts_lid.schema.fields
+             if f.name not in ("uid", "text", "reject_reason") and not isinstance(f.dataType, MapType)]
+    rank = F.row_number().over(Window.partitionBy("uid", "text", "reject_reason").orderBy(*order))
+    reason = F.when(F.col("reject_reason").isNull() & (rank > 1), F.lit(DUPLICATE)).otherwise(F.col("reject_reason"))
+    return texts_lid.withColumn("reject_reason", reason)
+
+
+def match_stage(texts_lid: DataFrame, metadata: Metadata, fault_rate: float = 0.0) -> DataFrame:
     """Every texts_lid row with ``entry_ids`` (null unless matched) and the final ``reason``
     (null = matched). Automata are built per worker process from broadcast entry lists."""
     spark = texts_lid.sparkSession
@@ -105,6 +124,7 @@ def match_stage(texts_lid: DataFrame, metadata: Metadata) -> DataFrame:
             ids, reasons = batch.match_texts(langs.tolist(), texts.tolist(), prior.tolist(),
                                              entries, fingerprint)
             yield pd.DataFrame({"entry_ids": pd.Series(ids, dtype=object), "reason": reasons})
+            faults.maybe_fail_task(fault_rate, "match")
 
     res = texts_lid.withColumn("_m", match_udf("lang", "text", "reject_reason"))
     rest = [c for c in texts_lid.columns if c != "reject_reason"]
@@ -122,8 +142,8 @@ def metadata_frame(spark: SparkSession, metadata: Metadata) -> DataFrame:
     return spark.createDataFrame(metadata.to_table().select(["lang", "entry_id", "entry"]).to_pandas())
 
 
-def count_stage(matched: DataFrame, metadata: Metadata) -> DataFrame:
-    """entry_counts: texts per (lang, entry), zeros included, by per-partition partial sums
+def partial_count_stage(matched: DataFrame, metadata: Metadata, fault_rate: float = 0.0) -> DataFrame:
+    """Non-zero texts per (lang, entry_id) of ``matched``, by per-partition partial sums
     (one small row per non-zero entry per partition is shuffled, never one per match)."""
     spark = matched.sparkSession
     n_entries_bc = spark.sparkContext.broadcast({k: len(v) for k, v in metadata.entries.items()})
@@ -139,6 +159,7 @@ def count_stage(matched: DataFrame, metadata: Metadata) -> DataFrame:
                     totals[lang] += counts
                 else:
                     totals[lang] = counts
+            faults.maybe_fail_task(fault_rate, "count")
         for lang, counts in totals.items():
             nz = np.flatnonzero(counts)
             yield pa.RecordBatch.from_arrays(
@@ -147,9 +168,19 @@ def count_stage(matched: DataFrame, metadata: Metadata) -> DataFrame:
                      [("lang", pa.string()), ("entry_id", pa.int32()), ("count", pa.int64())]))
 
     partial = matched.select("lang", "entry_ids").mapInArrow(partial_counts, PARTIAL_COUNTS)
+    return partial.groupBy("lang", "entry_id").agg(F.sum("count").cast("long").alias("count"))
+
+
+def complete_counts(spark: SparkSession, partial: DataFrame, metadata: Metadata) -> DataFrame:
+    """entry_counts: every metadata entry with its summed count (zeros included)."""
     summed = partial.groupBy("lang", "entry_id").agg(F.sum("count").alias("count"))
     return (metadata_frame(spark, metadata).join(summed, ["lang", "entry_id"], "left")
             .select("lang", "entry_id", "entry", F.coalesce("count", F.lit(0)).cast("long").alias("count")))
+
+
+def count_stage(matched: DataFrame, metadata: Metadata) -> DataFrame:
+    """entry_counts of one matched table (all entries, zeros included)."""
+    return complete_counts(matched.sparkSession, partial_count_stage(matched, metadata), metadata)
 
 
 def english_counts(entry_counts: DataFrame, en_lang: str = "en") -> np.ndarray:
@@ -204,7 +235,7 @@ def probabilities_by_lang(entry_probs: DataFrame) -> dict[str, np.ndarray]:
 
 
 def choose_texts(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
-                 epoch: int = 0) -> DataFrame:
+                 epoch: int = 0, fault_rate: float = 0.0) -> DataFrame:
     """One row per image: the min-hash-chosen matched text with its ``keep_prob`` and the
     image's ``keep_uniform`` coin. A ``min`` over a struct picks the text (no per-image lists);
     if ``matched`` is already hash-partitioned by uid, no further shuffle is added."""
@@ -217,6 +248,7 @@ def choose_texts(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed:
         for uids, texts, langs, ids in it:
             yield pd.DataFrame(batch.sampling_keys(seed, epoch, uids.tolist(), texts.tolist(),
                                                    langs.tolist(), ids.tolist(), probs))
+            faults.maybe_fail_task(fault_rate, "sample")
 
     keyed = matched.withColumn("_k", keys_udf("uid", "text", "lang", "entry_ids"))
     others = [c for c in matched.columns if c != "uid"]

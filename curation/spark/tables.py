@@ -118,7 +118,7 @@ def read_table(spark, root: str, name: str, fmt: str):
                          f"first (or pass the same --format as that run)")
     if fmt == "delta":
         return spark.read.format("delta").load(path)
-    return spark.read.parquet(path)
+    return spark.read.option("basePath", path).parquet(path)
 
 
 def auto_partitions(spark, source_path: str, target_bytes: int = TARGET_FILE_BYTES) -> int:
@@ -140,28 +140,173 @@ def arrange(df, n_partitions: int, hash_key: str, sort_keys: Sequence[str], shuf
     return df.sortWithinPartitions(*sort_keys, *rest)
 
 
-def write_table(df, root: str, name: str, fmt: str) -> str:
-    """Replace table ``name`` under ``root`` with ``df`` in one atomic step; returns its path."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown table format {fmt!r}; expected one of {FORMATS}")
-    spark = df.sparkSession
-    path = table_path(root, name)
-    if fmt == "delta":
-        if path_exists(spark, path) and not is_delta_table(spark, path):
-            raise TableError(f"{path} exists and is not a Delta table; remove it or use --format parquet")
-        writer = df.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-        for key, value in DELTA_WRITE_OPTIONS.items():
-            writer = writer.option(key, value)
-        writer.save(path)
-        return path
-    if is_delta_table(spark, path):
-        raise TableError(f"{path} is a Delta table; remove it or use --format delta")
-    token = uuid.uuid4().hex[:12]
-    tmp = table_path(root, f"_tmp/{name}-{token}")
+BATCH_COLUMN = "batch_id"
+
+
+class ConcurrentWriteError(TableError):
+    """Another run changed the table while this one was writing it."""
+
+
+def _cleanup_tmp(spark, root: str, name: str) -> None:
+    """Remove leftovers of an interrupted swap of table ``name`` (the output lock guarantees
+    that no other run is writing under this root)."""
+    fs, jtmp = _fs(spark, table_path(root, "_tmp"))
+    if not fs.exists(jtmp):
+        return
+    for status in fs.listStatus(jtmp):
+        child = status.getPath().getName()
+        if child.startswith(f"{name}-"):
+            fs.delete(status.getPath(), True)
+
+
+def _swap_in(spark, tmp: str, path: str, token: str, root: str, name: str) -> None:
+    from curation import faults
+
     old = table_path(root, f"_tmp/{name}-old-{token}")
-    df.write.mode("errorifexists").parquet(tmp)
+    faults.crash_point(f"{name}:before_swap")
     if path_exists(spark, path):
         rename_path(spark, path, old)
     rename_path(spark, tmp, path)
     delete_path(spark, old)
+
+
+def _delta_write(writer, path: str, name: str) -> None:
+    try:
+        writer.save(path)
+    except Exception as exc:  # delta.exceptions.* are raised through py4j
+        if "Concurrent" in type(exc).__name__ or "ConcurrentModification" in str(exc)[:2000] \
+                or "Concurrent" in str(exc)[:300]:
+            raise ConcurrentWriteError(
+                f"another run committed to Delta table '{name}' at {path} while this run was writing it; "
+                "this run's write was rolled back and the table is intact. Re-run when the other run "
+                f"has finished. ({type(exc).__name__})") from exc
+        raise
+
+
+def _delta_writer(df, partition_by_batch: bool):
+    writer = df.write.format("delta").mode("overwrite")
+    if partition_by_batch:
+        writer = writer.partitionBy(BATCH_COLUMN)
+    for key, value in DELTA_WRITE_OPTIONS.items():
+        writer = writer.option(key, value)
+    return writer
+
+
+def _check_format(spark, path: str, fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown table format {fmt!r}; expected one of {FORMATS}")
+    if fmt == "delta" and path_exists(spark, path) and not is_delta_table(spark, path):
+        raise TableError(f"{path} exists and is not a Delta table; remove it or use --format parquet")
+    if fmt == "parquet" and is_delta_table(spark, path):
+        raise TableError(f"{path} is a Delta table; remove it or use --format delta")
+
+
+def write_table(df, root: str, name: str, fmt: str) -> str:
+    """Replace table ``name`` under ``root`` with ``df`` in one atomic step; returns its path.
+    Delta: one overwrite transaction. Parquet: write under ``_tmp/`` then rename into place."""
+    from curation import faults
+
+    spark = df.sparkSession
+    path = table_path(root, name)
+    _check_format(spark, path, fmt)
+    faults.crash_point(f"{name}:before_write")
+    if fmt == "delta":
+        _delta_write(_delta_writer(df, False).option("overwriteSchema", "true"), path, name)
+        return path
+    _cleanup_tmp(spark, root, name)
+    token = uuid.uuid4().hex[:12]
+    tmp = table_path(root, f"_tmp/{name}-{token}")
+    df.write.mode("errorifexists").parquet(tmp)
+    _swap_in(spark, tmp, path, token, root, name)
     return path
+
+
+def write_batch(df, root: str, name: str, fmt: str, batch: str, replace_all: bool) -> str:
+    """Write a per-row table partitioned by ``batch_id`` (``df`` holds one batch).
+
+    ``replace_all``: the table becomes exactly this batch (a full run). Otherwise only this
+    batch's partition is replaced (an incremental run): Delta ``replaceWhere`` in one
+    transaction, Parquet one ``batch_id=<batch>`` directory renamed into place. Writing the same
+    batch twice replaces it, so a re-processed batch is never duplicated."""
+    from curation import faults
+
+    spark = df.sparkSession
+    path = table_path(root, name)
+    _check_format(spark, path, fmt)
+    faults.crash_point(f"{name}:before_write")
+    if fmt == "delta":
+        writer = _delta_writer(df, True)
+        if replace_all or not is_delta_table(spark, path):
+            writer = writer.option("overwriteSchema", "true")
+        else:
+            writer = writer.option("replaceWhere", f"{BATCH_COLUMN} = '{batch}'")
+        _delta_write(writer, path, name)
+        return path
+    _cleanup_tmp(spark, root, name)
+    token = uuid.uuid4().hex[:12]
+    tmp = table_path(root, f"_tmp/{name}-{token}")
+    if replace_all:
+        df.write.mode("errorifexists").partitionBy(BATCH_COLUMN).parquet(tmp)
+        _swap_in(spark, tmp, path, token, root, name)
+        return path
+    df.drop(BATCH_COLUMN).write.mode("errorifexists").parquet(tmp)
+    delete_path(spark, f"{tmp}/_SUCCESS")
+    _swap_in(spark, tmp, f"{path}/{BATCH_COLUMN}={batch}", token, root, name)
+    write_text(spark, f"{path}/_SUCCESS", "")
+    return path
+
+
+def table_batches(spark, root: str, name: str, fmt: str) -> list[str]:
+    """Batch ids present in a batch-partitioned table."""
+    if not table_exists(spark, root, name, fmt):
+        return []
+    df = read_table(spark, root, name, fmt)
+    if BATCH_COLUMN not in df.columns:
+        return []
+    return sorted(r[0] for r in df.select(BATCH_COLUMN).distinct().collect())
+
+
+# ---------------------------------------------------------------- output lock
+
+LOCK_FILE = "_LOCK"
+
+
+def acquire_lock(spark, root: str, owner: dict) -> None:
+    """Create ``<root>/_LOCK`` atomically; fail clearly if another live run holds it.
+
+    A lock left by a dead process on this host (crash, kill -9) is taken over."""
+    import json as _json
+    import os
+    import socket
+
+    fs, jroot = _fs(spark, root)
+    fs.mkdirs(jroot)
+    _, jlock = _fs(spark, table_path(root, LOCK_FILE))
+    for _ in range(2):
+        if fs.createNewFile(jlock):
+            write_text(spark, table_path(root, LOCK_FILE), _json.dumps(owner))
+            return
+        try:
+            holder = _json.loads(read_text(spark, table_path(root, LOCK_FILE)) or "{}")
+        except ValueError:
+            holder = {}
+        same_host = holder.get("host") == socket.gethostname()
+        pid = holder.get("pid")
+        alive = True
+        if same_host and isinstance(pid, int):
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                alive = False
+            except PermissionError:
+                alive = True
+        if alive:
+            raise TableError(f"output {root} is locked by another run ({holder or 'unknown owner'}); "
+                             f"two runs must not write the same output. If no run is active, delete "
+                             f"{table_path(root, LOCK_FILE)}")
+        delete_path(spark, table_path(root, LOCK_FILE))  # stale: its process is gone
+    raise TableError(f"could not lock {root}")
+
+
+def release_lock(spark, root: str) -> None:
+    delete_path(spark, table_path(root, LOCK_FILE))

@@ -102,9 +102,10 @@ def test_plain_text_input(tmp_path):
     text = tmp_path / "zh.txt"
     text.write_text('<doc id="1" url="x" title="熊猫">\n熊猫吃竹子。\n熊猫是动物。\n</doc>\n', encoding="utf-8")
     config = B.BuildConfig(plain_text={"zh": [str(text)]}, numbers=False, engine="local",
-                           rules=SelectionRules(unigram_top_share=0.5, bigram_min_pmi=0.5)).validate()
+                           rules=SelectionRules(unigram_top_share=0.5, bigram_min_pmi=2.0)).validate()
     result = B.build_metadata(config)
-    # counts: 熊猫 2, 吃/竹子/是/动物 1 (N=6, V=5) -> 2 unigrams; pairs with PMI > 0.5: 吃竹子, 是动物 (log2 6)
+    # counts: 熊猫 2, 吃/竹子/是/动物 1 (N=6, V=5) -> 2 unigrams; PMI: 吃竹子, 是动物 log2 6 > 2;
+    # 熊猫吃, 熊猫是 log2 3 < 2
     assert _wiki(result.metadata, "zh", False) == ["熊猫", "动物", "吃竹子", "是动物"]
     assert result.stats["languages"]["zh"]["wikipedia"]["pages"] == {"text_lines": 2}
 
@@ -193,7 +194,7 @@ def test_curation_pipeline_runs_on_built_metadata(spark, spark_build, tmp_path):
     from curation.spark.tables import read_table
 
     config, result = spark_build
-    texts = ["a red apple and a green banana on the table", "the date palm is a tree in the desert",
+    texts = ["a red apple and a green banana on the table", "the Date palm is a tree in the desert",
              "is a yellow banana sweeter than a red apple", "熊猫吃竹子，我喜欢熊猫", "我喜欢猫，猫是动物",
              "猫が好きです、犬も好きです"]
     rows = [{"url": f"https://img.example.org/{i}.jpg", "text": t} for i, t in enumerate(texts * 3)]
