@@ -256,21 +256,22 @@ def build_metadata(config: BuildConfig, spark=None) -> BuildResult:
     wiki_langs = [lang for lang in langs if lang in summaries]
     quota_u = {lang: top_share_size(summaries[lang].unigram_types, rules.unigram_top_share, rules.unigram_cap)
                for lang in wiki_langs}
-    quota_t = {lang: top_share_size(summaries[lang].title_candidates, rules.title_top_share, rules.title_cap)
-               for lang in wiki_langs}
-    unigrams, bigrams, titles, bigram_pass = {}, {}, {}, {}
+    quota_t = {lang: 0 for lang in wiki_langs}
+    unigrams, bigrams, titles, bigram_pass, n_titles = {}, {}, {}, {}, {}
     if source is not None:
         # Candidates are fetched with room for entries that earlier sources already hold:
-        # quotas count new entries only.
+        # quotas count new entries only. The title quota depends on the number of candidates,
+        # which comes back with them (title_cap bounds it from above).
         t = time.time()
         unigrams = source.unigram_candidates({lang: quota_u[lang] + prior[lang] for lang in wiki_langs
                                               if quota_u[lang]})
         bigrams, bigram_pass = source.bigram_candidates(
             {lang: rules.bigram_cap + prior[lang] + quota_u[lang] for lang in wiki_langs if rules.bigram_cap},
             rules.bigram_min_pmi, rules.bigram_min_count)
-        titles = source.title_candidates(
-            {lang: quota_t[lang] + prior[lang] + quota_u[lang] + rules.bigram_cap for lang in wiki_langs
-             if quota_t[lang]})
+        titles, n_titles = source.title_candidates(
+            {lang: max(1, rules.title_cap + prior[lang] + quota_u[lang] + rules.bigram_cap) for lang in wiki_langs})
+        quota_t = {lang: top_share_size(n_titles.get(lang, 0), rules.title_top_share, rules.title_cap)
+                   for lang in wiki_langs}
         timings["select"] = time.time() - t
         close = getattr(source, "close", None)
         if close:
@@ -311,7 +312,7 @@ def build_metadata(config: BuildConfig, spark=None) -> BuildResult:
                              "wiki_title": quota_t[lang]}
             item["candidates"] = {"wiki_unigram": summaries[lang].unigram_types,
                                   "wiki_bigram": bigram_pass.get(lang, 0),
-                                  "wiki_title": summaries[lang].title_candidates}
+                                  "wiki_title": n_titles.get(lang, 0)}
             item["wikipedia"] = summaries[lang].to_dict()
         languages[lang] = item
     totals_by_source: dict[str, int] = {}

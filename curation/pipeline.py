@@ -142,11 +142,7 @@ def read_input(spark, cfg: CurationConfig):
         if not isinstance(types[col], (T.StringType, T.NullType)):
             raise ConfigError(f"input {path}: column {col!r} ({flag}) must be a string, "
                               f"found {types[col].simpleString()}")
-    df = stages.prepare_input(df, cfg.url_col, cfg.text_col, cfg.uid_col)
-    if "_corrupt_record" in df.columns:  # unparseable JSON lines: kept as rows with a null text
-        df = df.withColumn("text", F.when(F.col("_corrupt_record").isNotNull(), F.lit(None))
-                           .otherwise(F.col("text")))
-    return df
+    return stages.prepare_input(df, cfg.url_col, cfg.text_col, cfg.uid_col)
 
 
 def load_metadata(cfg: CurationConfig) -> Metadata:

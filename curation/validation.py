@@ -12,6 +12,7 @@ INVALID_UTF8 = "invalid_utf8"
 LOW_LID_SCORE = "low_lid_score"
 NO_METADATA_LANGUAGE = "no_metadata_language"
 UNMATCHED = "unmatched"
+MALFORMED_ROW = "malformed_row"  # an input line the reader could not parse (kept raw)
 DUPLICATE = "duplicate"  # the same (uid, text) pair again in one batch
 
 # Far beyond any real alt-text; guards workers against megabyte "captions".

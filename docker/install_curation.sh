@@ -8,12 +8,13 @@
 # delta-spark are NOT installed: spark-submit puts the image's own Spark (/opt/spark/python) on
 # the path, and the Delta jars sit in /opt/spark/jars.
 set -euo pipefail
+read -r -a pip_opts <<< "${PIP_OPTS:-}"
 venv=${1:?usage: install_curation.sh VENV_DIR SOURCE_DIR [EXTRAS]}
 src=${2:?usage: install_curation.sh VENV_DIR SOURCE_DIR [EXTRAS]}
 extras=${3:-report}
 python=${PYTHON:-python3}
 "$python" -m venv "$venv"
-"$venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check ${PIP_OPTS:-} "$src[$extras]"
+"$venv/bin/python" -m pip install --no-cache-dir --disable-pip-version-check ${pip_opts[@]+"${pip_opts[@]}"} "${src}[${extras}]"
 # smoke: the native pieces load and the embedded lid.176 model answers, with no network
 "$venv/bin/python" - <<'PY'
 import importlib.util

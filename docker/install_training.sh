@@ -8,6 +8,7 @@
 # torch that the base image ships is reused, and a constraint pins it: pip may add packages
 # (open_clip_torch, tokenizers, deltalake, ...) but never replaces torch with a PyPI build.
 set -euo pipefail
+read -r -a pip_opts <<< "${PIP_OPTS:-}"
 venv=${1:?usage: install_training.sh VENV_DIR SOURCE_DIR}
 src=${2:?usage: install_training.sh VENV_DIR SOURCE_DIR}
 python=${PYTHON:-python3}
@@ -27,7 +28,7 @@ with open(sys.argv[1], "w") as f:
 print("pinned from the base image:", ", ".join(pins))
 PY
 PIP_CONSTRAINT="$venv/constraints.txt" "$venv/bin/python" -m pip install --no-cache-dir \
-  --disable-pip-version-check ${PIP_OPTS:-} "$src[training]"
+  --disable-pip-version-check ${pip_opts[@]+"${pip_opts[@]}"} "${src}[training]"
 "$venv/bin/python" - <<'PY'
 import open_clip, torch  # noqa: F401
 import training.launch  # noqa: F401

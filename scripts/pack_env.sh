@@ -14,6 +14,7 @@
 # Environment: PYTHON (base interpreter, default python3), EXTRAS (comma-separated extras of the
 # project to add, e.g. "report"), PIP_OPTS (extra pip flags, e.g. an index or --find-links).
 set -euo pipefail
+read -r -a pip_opts <<< "${PIP_OPTS:-}"
 out=${1:-dist/wwclip-env.tar.gz}
 python=${PYTHON:-python3}
 extras=${EXTRAS:-}
@@ -23,14 +24,19 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 echo "[pack_env] base interpreter: $("$python" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
-# 1. a wheel of the project (non-editable: venv-pack refuses editable installs)
-"$python" -m pip wheel -q --no-deps -w "$work/dist" ${PIP_OPTS:-} "$repo"
+# 1. a wheel of the project (non-editable: venv-pack refuses editable installs), built from a
+#    clean copy of the sources so that nothing else in the working tree ends up in it
+mkdir "$work/src"
+sources=(pyproject.toml README.md curation)
+if [ -d "$repo/training" ]; then sources+=(training); fi
+tar -C "$repo" --exclude=__pycache__ -cf - "${sources[@]}" | tar -C "$work/src" -xf -
+"$python" -m pip wheel -q --no-deps -w "$work/dist" ${pip_opts[@]+"${pip_opts[@]}"} "$work/src"
 wheel=$(ls "$work"/dist/*.whl)
 # 2. a fresh venv with the wheel and its runtime dependencies only
 "$python" -m venv "$work/env"
 spec="$wheel"
 if [ -n "$extras" ]; then spec="worldwide-clip[$extras] @ file://$wheel"; fi
-"$work/env/bin/python" -m pip install -q --disable-pip-version-check ${PIP_OPTS:-} "$spec"
+"$work/env/bin/python" -m pip install -q --disable-pip-version-check ${pip_opts[@]+"${pip_opts[@]}"} "$spec"
 # 3. the native pieces import, the LID model is inside, and Spark is not
 "$work/env/bin/python" - <<'PY'
 import importlib.util, ahocorasick, fasttext, numpy, pyarrow, pandas  # noqa: F401
@@ -43,7 +49,7 @@ print(f"[pack_env] env ok: worldwide-clip {curation.__version__}, numpy {numpy._
 PY
 # 4. pack it (venv-pack runs from its own throwaway venv so it is not packed itself)
 "$python" -m venv "$work/tool"
-"$work/tool/bin/python" -m pip install -q --disable-pip-version-check ${PIP_OPTS:-} "venv-pack==0.2.0"
+"$work/tool/bin/python" -m pip install -q --disable-pip-version-check ${pip_opts[@]+"${pip_opts[@]}"} "venv-pack==0.2.0"
 mkdir -p "$(dirname "$out")"
 rm -f "$out"
 "$work/tool/bin/venv-pack" -q -p "$work/env" -o "$out"

@@ -3,7 +3,10 @@ algorithm (SPEC §2) to check the Spark tables against."""
 
 from __future__ import annotations
 
+import glob
+import hashlib
 import json
+import os
 from collections import defaultdict
 
 import numpy as np
@@ -114,3 +117,25 @@ def reference(rows: list[dict], seed: int = 0, epoch: int = 0, t_en: int | None 
             curated[uid] = items[i]["text"]
     return {"matched": matched, "rejects": rejects, "counts": counts, "t_en": t_en, "p": p,
             "thresholds": thresholds, "probs": probs, "curated": curated}
+
+
+def file_digests(path: str) -> list[str]:
+    """Per Parquet data file under ``path``, a hash of its decoded content in row order (schema
+    included, file names ignored). Not the raw bytes: parquet-mr writes each column's encoding
+    list from a hash set whose order changes from one JVM to the next."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = []
+    for f in glob.glob(os.path.join(path, "**", "*.parquet"), recursive=True):
+        sink = pa.BufferOutputStream()
+        table = pq.read_table(f, partitioning=None)
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        out.append(hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest())
+    return sorted(out)
+
+
+def table_digests(root: str, names=("texts_lid", "matched", "rejects", "entry_counts", "thresholds",
+                                    "entry_probs", "curated")) -> dict[str, list[str]]:
+    return {name: file_digests(os.path.join(root, name)) for name in names}

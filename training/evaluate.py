@@ -93,9 +93,9 @@ def zero_shot_classifier(model, tokenizer: Callable, classnames: Sequence[str], 
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor, ks: Sequence[int] = (1, 5)) -> dict[str, float]:
-    top = logits.topk(max(ks), dim=1).indices
-    hits = top == labels[:, None]
-    return {f"top{k}": float(hits[:, :k].any(dim=1).float().mean()) for k in ks if k <= logits.shape[1]}
+    ks = [k for k in ks if k <= logits.shape[1]]
+    hits = logits.topk(max(ks), dim=1).indices == labels[:, None]
+    return {f"top{k}": float(hits[:, :k].any(dim=1).float().mean()) for k in ks}
 
 
 def zero_shot(model, tokenizer: Callable, preprocess: Callable, image_payloads: Sequence[object],

@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--grad-clip", type=float, default=1.0)
     o.add_argument("--precision", choices=PRECISIONS, default="auto")
     o.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
+    o.add_argument("--cpu-threads", type=int, help="CPU runs: torch threads per process (default: cores/process - workers)")
     o.add_argument("--seed", type=int, default=0, help="model initialisation seed")
     r = ap.add_argument_group("run")
     r.add_argument("--output-dir", required=True)
@@ -93,7 +94,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         batch_size=args.batch_size, epochs=args.epochs, max_steps=args.max_steps, stop_at_step=args.stop_at_step,
         steps_per_epoch=args.steps_per_epoch, lr=args.lr, weight_decay=args.wd, warmup_steps=args.warmup,
         grad_clip=args.grad_clip or None, precision=args.precision, grad_checkpointing=args.grad_checkpointing,
-        workers=args.workers, device=args.device, seed=args.seed, log_every=args.log_every,
+        workers=args.workers, device=args.device, cpu_threads=args.cpu_threads, seed=args.seed, log_every=args.log_every,
         save_every=args.save_every or None, keep_checkpoints=args.keep_checkpoints, resume=args.resume,
         csv_log=not args.no_csv_log, tensorboard=args.tensorboard, record_data_order=args.record_data_order)
 

@@ -64,6 +64,7 @@ class TrainConfig:
     grad_checkpointing: bool = False
     workers: int = 2
     device: str = "auto"
+    cpu_threads: int | None = None  # CPU runs: intra-op threads (default: cores per process minus workers)
     seed: int = 0  # model initialisation
     log_every: int = 10
     save_every: int | None = 1000  # steps; a checkpoint is also written at each epoch end and at the end
@@ -116,6 +117,16 @@ def init_distributed(device: str = "auto") -> DistInfo:
     if world > 1 and not dist.is_initialized():
         dist.init_process_group("nccl" if use_cuda else "gloo")
     return DistInfo(rank, local, world, dev)
+
+
+def set_cpu_threads(requested: int | None, workers: int) -> int:
+    """Intra-op threads for a CPU run; oversubscribed OpenMP threads are many times slower than one."""
+    if requested is None and "OMP_NUM_THREADS" in os.environ:
+        return torch.get_num_threads()  # the user (or torchrun) decided
+    per_process = (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+    n = requested or max(1, per_process - workers)
+    torch.set_num_threads(n)
+    return n
 
 
 def cosine_lr(step: int, base_lr: float, warmup: int, total: int) -> float:
@@ -281,6 +292,8 @@ def train(cfg: TrainConfig) -> dict:
     precision = cfg.precision if cfg.precision != "auto" else ("bf16" if info.device.type == "cuda" else "fp32")
     if precision == "fp16" and info.device.type != "cuda":
         raise ValueError("fp16 needs CUDA; use bf16 or fp32 on CPU")
+    if info.device.type == "cpu":
+        set_cpu_threads(cfg.cpu_threads, cfg.workers)
     torch.manual_seed(cfg.seed)
 
     context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]

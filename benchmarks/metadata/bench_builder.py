@@ -58,7 +58,7 @@ def generate_pages(n_pages: int, seed: int = 0, han: bool = False, n_vocab: int 
         vocab = _words(rng, n_vocab)
         sep, stop = " ", ". "
     n_titles = max(10, n_pages - n_pages // 20)
-    titles = list(dict.fromkeys(f"{vocab[i]}{sep}{vocab[j]}".strip()
+    titles = list(dict.fromkeys(f"{vocab[i].capitalize()}{sep}{vocab[j]}".strip()
                                 for i, j in rng.integers(0, len(vocab), size=(n_titles * 2, 2))))[:n_titles]
     pages = []
     for p in range(n_pages):

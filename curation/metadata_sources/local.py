@@ -149,6 +149,10 @@ class LocalCounts:
             ranked[lang] = entries[:limit]
         return ranked, passing
 
-    def title_candidates(self, limits: Mapping[str, int]) -> dict[str, list[str]]:
-        return {lang: rank_titles(self._title_scores(lang)[0])[:limit]
-                for lang, limit in limits.items() if lang in self.counts}
+    def title_candidates(self, limits: Mapping[str, int]) -> tuple[dict[str, list[str]], dict[str, int]]:
+        ranked, n_candidates = {}, {}
+        for lang, limit in limits.items():
+            if lang in self.counts:
+                titles = rank_titles(self._title_scores(lang)[0])
+                ranked[lang], n_candidates[lang] = titles[:limit], len(titles)
+        return ranked, n_candidates

@@ -249,33 +249,39 @@ class SparkCounts:
         return titles.join(scores, ["lang", "title"]).filter(F.col("score") > 0)
 
     def summaries(self) -> dict[str, C.LanguageSummary]:
+        """Per-language totals in one Spark action (this also materialises the persisted counts).
+
+        ``title_candidates`` is filled in by :meth:`title_candidates`, which counts them."""
         from pyspark.sql import functions as F
 
         if self._summaries is not None:
             return self._summaries
-        totals = (self.counts.filter(F.col("kind") != C.STAT).groupBy("lang", "kind")
-                  .agg(F.count(F.lit(1)).alias("rows"), F.sum("n").alias("total")).collect())
-        stats = self._kind(C.STAT).select("lang", "a", "n").collect()
+        # One aggregation over one scan of the counts (a union of two scans would compute the
+        # persisted counts twice, once per concurrent branch): stat rows keep their name.
+        key = F.when(F.col("kind") == C.STAT, F.col("a")).otherwise(F.lit("")).alias("a")
+        parts = (self.counts.groupBy("lang", "kind", key)
+                 .agg(F.count(F.lit(1)).alias("rows"), F.sum("n").alias("total")).collect())
         if self.views is not None:
             self._views_langs = {r["lang"] for r in self.views.select("lang").distinct().collect()}
-        n_titles = {r["lang"]: int(r["count"]) for r in self._title_scores().groupBy("lang").count().collect()}
         per_lang: dict[str, dict] = {}
-        for r in totals:
-            per_lang.setdefault(r["lang"], {})[r["kind"]] = (int(r["rows"]), int(r["total"]))
-        for r in stats:
-            per_lang.setdefault(r["lang"], {})
+        stat_rows: dict[str, dict[str, int]] = {}
+        for r in parts:
+            if r["kind"] == C.STAT:
+                stat_rows.setdefault(r["lang"], {})[r["a"]] = int(r["total"])
+                per_lang.setdefault(r["lang"], {})
+            else:
+                per_lang.setdefault(r["lang"], {})[r["kind"]] = (int(r["rows"]), int(r["total"]))
         out = {}
         for lang, kinds in per_lang.items():
             no_space = is_no_space(lang, self.no_space_extra)
-            has_titles = C.TITLE in kinds
-            ranking = (C.TITLE_RANKING_VIEWS if lang in self._views_langs else C.TITLE_RANKING_LINKS) \
-                if has_titles else None
+            ranking = None
+            if C.TITLE in kinds:
+                ranking = C.TITLE_RANKING_VIEWS if lang in self._views_langs else C.TITLE_RANKING_LINKS
             out[lang] = C.LanguageSummary(
                 lang, no_space, segmenter_name(lang, no_space),
                 tokens=kinds.get(C.UNIGRAM, (0, 0))[1], unigram_types=kinds.get(C.UNIGRAM, (0, 0))[0],
-                bigram_types=kinds.get(C.BIGRAM, (0, 0))[0], title_candidates=n_titles.get(lang, 0),
-                title_ranking=ranking,
-                stats={r["a"]: int(r["n"]) for r in stats if r["lang"] == lang})
+                bigram_types=kinds.get(C.BIGRAM, (0, 0))[0], title_ranking=ranking,
+                stats=stat_rows.get(lang, {}))
         self._summaries = out
         return out
 
@@ -324,13 +330,10 @@ class SparkCounts:
         best = Window.partitionBy("lang", "entry").orderBy(F.col("pmi").desc(), F.col("n").desc(),
                                                           F.col("a").asc())
         unique = (passing.withColumn("_best", F.row_number().over(best)).filter(F.col("_best") == 1)
-                  .drop("_best")).persist()
-        try:
-            counts = {r["lang"]: int(r["count"]) for r in unique.groupBy("lang").count().collect()}
-            rows = _top_per_lang(unique, _limits_frame(spark, limits),
-                                 [F.col("pmi").desc(), F.col("n").desc(), F.col("entry").asc()]).collect()
-        finally:
-            unique.unpersist()
+                  .drop("_best").withColumn("_passing", F.count(F.lit(1)).over(Window.partitionBy("lang"))))
+        rows = _top_per_lang(unique, _limits_frame(spark, limits),
+                             [F.col("pmi").desc(), F.col("n").desc(), F.col("entry").asc()]).collect()
+        counts = {r["lang"]: int(r["_passing"]) for r in rows}
         grouped: dict[str, list[tuple[str, str, int, int, int]]] = {}
         for r in rows:
             grouped.setdefault(r["lang"], []).append((r["a"], r["b"], int(r["n"]), int(r["n_a"]), int(r["n_b"])))
@@ -339,16 +342,23 @@ class SparkCounts:
                   for lang, items in grouped.items()}
         return ranked, counts
 
-    def title_candidates(self, limits: Mapping[str, int]) -> dict[str, list[str]]:
+    def title_candidates(self, limits: Mapping[str, int]) -> tuple[dict[str, list[str]], dict[str, int]]:
+        """Top ``limit`` titles per language and the number of candidates (score > 0)."""
+        from pyspark.sql import Window
         from pyspark.sql import functions as F
 
         limits = {k: v for k, v in limits.items() if v > 0}
+        summaries = self.summaries()
         if not limits:
-            return {}
-        self.summaries()
-        rows = _top_per_lang(self._title_scores(), _limits_frame(self.spark, limits),
+            return {}, {}
+        scored = self._title_scores().withColumn("_candidates", F.count(F.lit(1)).over(Window.partitionBy("lang")))
+        rows = _top_per_lang(scored, _limits_frame(self.spark, limits),
                              [F.col("score").desc(), F.col("title").asc()]).collect()
         grouped: dict[str, list[tuple[str, int]]] = {}
+        n_candidates: dict[str, int] = {}
         for r in rows:
             grouped.setdefault(r["lang"], []).append((r["title"], int(r["score"])))
-        return {lang: rank_titles(items) for lang, items in grouped.items()}
+            n_candidates[r["lang"]] = int(r["_candidates"])
+        for lang, n in n_candidates.items():
+            summaries[lang].title_candidates = n
+        return {lang: rank_titles(items) for lang, items in grouped.items()}, n_candidates

@@ -137,9 +137,12 @@ def rejects_by_reason(dataset: ds.Dataset) -> dict[str, dict[str, int]]:
     columns = [c for c in ("reason", "lang") if c in dataset.schema.names]
     counter: Counter = Counter()
     for batch in dataset.to_batches(columns=columns):
-        reasons = batch.column("reason").to_pylist()
-        langs = batch.column("lang").to_pylist() if "lang" in columns else [None] * len(reasons)
-        counter.update(zip(reasons, langs))
+        if batch.num_rows == 0:
+            continue
+        groups = pa.Table.from_batches([batch]).group_by(columns).aggregate([([], "count_all")])
+        reasons = groups.column("reason").to_pylist()
+        langs = groups.column("lang").to_pylist() if "lang" in columns else [None] * len(reasons)
+        counter.update(dict(zip(zip(reasons, langs), groups.column("count_all").to_pylist())))
     out: dict[str, dict[str, int]] = {}
     for (reason, lang), n in counter.items():
         out.setdefault(str(reason), {})[lang or NO_LANG] = int(n)

@@ -134,35 +134,36 @@ def render(data: ReportData, title: str | None = None, max_languages: int = 40, 
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>",
         f"<h1>{_e(title)}</h1>",
-        f"<div class='sub'>{_e(data.root)} · rendered {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
-        f"by worldwide-clip {_e(__version__)} in {data.seconds:.1f}s of table reads</div>",
+        (f"<div class='sub'>{_e(data.root)} · rendered {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
+         f"by worldwide-clip {_e(__version__)} in {data.seconds:.1f}s of table reads</div>"),
         missing, _cards(data),
         "<h2>Run</h2>", _run_table(data),
         "<h2>Languages: input, matched, kept</h2>",
-        "<p class='note'>Input texts are valid rows by LID language; matched texts contain at least one "
-        "metadata entry of their language; kept counts images in <code>curated</code> (one text per image).</p>",
+        ("<p class='note'>Input texts are valid rows by LID language; matched texts contain at least one "
+         "metadata entry of their language; kept counts images in <code>curated</code> (one text per image).</p>"),
         _img(plots.language_counts(data.languages, max_languages), "per-language counts"),
         _language_table(data),
         "<h2>Head and tail: thresholds per language</h2>",
-        f"<p class='note'>{p_text} Every other language gets the count <code>t_lang</code> at which its "
-        "own cumulative share of matches (entries sorted by count, ascending) is closest to p. Entries "
-        "with count &gt; t_lang are <i>head</i> entries and are down-sampled with "
-        "<code>prob = t / count</code>; tail entries keep every text.</p>",
+        (f"<p class='note'>{p_text} Every other language gets the count <code>t_lang</code> at which its "
+         "own cumulative share of matches (entries sorted by count, ascending) is closest to p. Entries "
+         "with count &gt; t_lang are <i>head</i> entries and are down-sampled with "
+         "<code>prob = t / count</code>; tail entries keep every text.</p>"),
         _img(plots.rank_frequency(data, langs), "rank-frequency curves"),
         _img(plots.tail_share(data, langs), "cumulative tail share"),
         "<h2>Balancing: before and after</h2>",
-        "<p class='note'>Before: texts per entry in <code>matched</code> (<code>entry_counts</code>). "
-        "After: texts per entry among the rows of <code>curated</code>. A kept text counts for every "
-        "entry it matches, so head entries end near (not exactly at) t.</p>",
+        ("<p class='note'>Before: texts per entry in <code>matched</code> (<code>entry_counts</code>). "
+         "After: texts per entry among the rows of <code>curated</code>. A text is kept with probability "
+         "1 &minus; &prod;(1 &minus; prob) over <i>all</i> its entries, so a head entry that mostly occurs "
+         "together with tail entries keeps more than t texts.</p>"),
         _img(plots.before_after(data, langs), "before/after balancing"),
         _img(plots.head_share(data, data.languages, max_languages), "head share before/after"),
         "<h2>Top entries per language</h2>",
-        "<p class='note'>By count in <code>matched</code>; prob = t / max(count, t); after = texts in "
-        "<code>curated</code> with the entry.</p>",
+        ("<p class='note'>By count in <code>matched</code>; prob = t / max(count, t); after = texts in "
+         "<code>curated</code> with the entry.</p>"),
         _top_entries(data),
         "<h2>Rejects by reason</h2>",
-        "<p class='note'>Every input row is in exactly one of <code>matched</code> or <code>rejects</code>. "
-        "Rows rejected before language ID (bad url or text) have no language.</p>",
+        ("<p class='note'>Every input row is in exactly one of <code>matched</code> or <code>rejects</code>. "
+         "Rows rejected before language ID (bad url or text) have no language.</p>"),
         _img(plots.rejects(data), "rejects by reason"),
         _rejects_table(data),
         "</main></body></html>",

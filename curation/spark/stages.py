@@ -21,7 +21,9 @@ from curation import batch, faults
 from curation.balancing import entry_probabilities, tail_proportion, threshold_for_proportion
 from curation.metadata import Metadata
 from curation.spark.tables import BATCH_COLUMN
-from curation.validation import DUPLICATE
+from curation.validation import DUPLICATE, MALFORMED_ROW
+
+CORRUPT_RECORD = "_corrupt_record"  # Spark's PERMISSIVE-mode column for unparseable input lines
 
 LID_RESULT = T.StructType([
     T.StructField("uid", T.StringType()),
@@ -91,8 +93,11 @@ def lid_stage(df: DataFrame, max_text_chars: int, lid_min_score: float, batch_id
 
     res = df.withColumn("_lid", lid_udf("url", "text", "uid"))
     carried = [c for c in df.columns if c not in ("uid", "url", "text")]
+    reason = F.col("_lid.reject_reason")
+    if CORRUPT_RECORD in df.columns:  # a line the reader could not parse: kept, raw, as a reject
+        reason = F.when(F.col(CORRUPT_RECORD).isNotNull(), F.lit(MALFORMED_ROW)).otherwise(reason)
     return res.select(F.col("_lid.uid").alias("uid"), "url", "text", "_lid.lid_label", "_lid.lang",
-                      "_lid.lang_score", "_lid.reject_reason", *carried,
+                      "_lid.lang_score", reason.alias("reject_reason"), *carried,
                       F.lit(batch_id).alias(BATCH_COLUMN))
 
 

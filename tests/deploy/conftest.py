@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def run(cmd: list[str], timeout: float, **kw) -> subprocess.CompletedProcess:
     """Run a command; on failure, fail the test with the tail of its output."""
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kw)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kw)
     if proc.returncode != 0:
         pytest.fail(f"{' '.join(map(str, cmd[:4]))} ... exited {proc.returncode}\n"
                     f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n{proc.stderr[-6000:]}")
@@ -31,15 +31,14 @@ def opt_in(variable: str) -> None:
 @pytest.fixture(scope="session")
 def small_inputs(tmp_path_factory):
     """About 50 input rows (with bad rows) and the test metadata, as files."""
-    from ..pipeline_fixtures import METADATA, make_rows
     from curation.metadata import metadata_from_lists, write_metadata
+
+    from ..pipeline_fixtures import METADATA, make_rows
 
     tmp = tmp_path_factory.mktemp("deploy_inputs")
     rows = make_rows(n_images=40)
     path = tmp / "alt_texts.jsonl"
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
     metadata = tmp / "metadata.parquet"
     write_metadata(metadata_from_lists(METADATA, "test"), str(metadata))
     return {"input": str(path), "metadata": str(metadata), "rows": rows}

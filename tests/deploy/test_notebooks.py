@@ -11,6 +11,7 @@ import os
 import re
 import runpy
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -65,7 +66,7 @@ def walkthrough(spark, small_inputs, tmp_path_factory):
 
 @pytest.mark.spark
 def test_walkthrough_runs_every_stage_and_the_report(walkthrough, small_inputs):
-    stats = json.load(open(os.path.join(walkthrough["out"], "_stats.json")))
+    stats = json.loads((Path(walkthrough["out"]) / "_stats.json").read_text())
     assert set(stats["stages"]) >= {"lid", "match", "count", "thresholds", "sample"}
     match = stats["stages"]["match"]
     assert match["rows_in"] == len(small_inputs["rows"]) == match["matched"] + match["rejects"]
@@ -83,7 +84,7 @@ def test_training_data_notebook_previews_epochs_and_exports_urls(walkthrough, mo
                        export=export)
     out = capsys.readouterr().out
     assert "epoch 0:" in out and "epoch 1:" in out
-    stats = json.load(open(os.path.join(walkthrough["out"], "_stats.json")))
+    stats = json.loads((Path(walkthrough["out"]) / "_stats.json").read_text())
     images = stats["stages"]["sample"]["images_in"]
     assert nb["snapshot"].num_rows == stats["stages"]["match"]["matched"]
     assert nb["spark"].read.parquet(export).count() == images  # every matched image, once

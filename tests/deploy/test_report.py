@@ -9,18 +9,19 @@ import json
 import os
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
 
-from curation.report import ReportError, build_report, collect  # noqa: E402
-from curation.report.cli import main as report_main  # noqa: E402
-from curation.report.data import NO_LANG  # noqa: E402
-from curation.report.html import render  # noqa: E402
+from curation.report import ReportError, build_report, collect
+from curation.report.cli import main as report_main
+from curation.report.data import NO_LANG
+from curation.report.html import render
 
-from ..pipeline_fixtures import METADATA  # noqa: E402
+from ..pipeline_fixtures import METADATA
 
 
 def test_collect_matches_the_reference(reference_output):
@@ -66,7 +67,7 @@ def _images(html: str) -> list[bytes]:
 
 def test_report_is_one_self_contained_html_file(reference_output, tmp_path):
     path = build_report(reference_output["root"], str(tmp_path / "report.html"))
-    html = open(path, encoding="utf-8").read()
+    html = Path(path).read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
     assert "<script" not in html.lower()
     assert not re.search(r'(src|href)="(?!data:)', html), "the report must not load anything external"
@@ -92,7 +93,7 @@ def test_delta_tables_give_the_same_report_data(reference_output, tmp_path):
         table = ds.dataset(os.path.join(reference_output["root"], name), format="parquet").to_table()
         deltalake.write_deltalake(str(root / name), table)
         deltalake.write_deltalake(str(root / name), table, mode="overwrite")  # stale files stay on disk
-    stats = json.load(open(os.path.join(reference_output["root"], "_stats.json")))
+    stats = json.loads((Path(reference_output["root"]) / "_stats.json").read_text())
     stats["run"]["format"] = "delta"
     (root / "_stats.json").write_text(json.dumps(stats))
     parquet, delta = collect(reference_output["root"]), collect(str(root))

@@ -1,0 +1,110 @@
+"""The jobs/ entry points run unchanged under spark-submit, and so do the cluster recipes of
+docs/deploy.md.
+
+Default: ONE ``spark-submit --master local[2] jobs/curate.py`` on about 50 rows (its own JVM),
+then ``python -m curation.report`` on its output. Opt-in (slow, minutes each):
+
+- ``WWCLIP_TEST_PACKED_ENV=1``: ``scripts/pack_env.sh`` + ``scripts/fetch_delta_jars.sh``, then
+  ``spark-submit --archives env.tar.gz#environment`` on ``local-cluster[1,2,1024]`` (separate
+  executor JVMs whose Python comes from the unpacked archive, as on YARN/Kubernetes: in plain
+  ``local[N]`` executors do not run in the archive's directory) with ``--jars`` (no Ivy).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, opt_in, run
+
+DELTA_CONF = ["--conf", "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension",
+              "--conf", "spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog"]
+QUIET_CONF = ["--conf", "spark.ui.enabled=false", "--conf", "spark.sql.shuffle.partitions=4",
+              "--conf", "spark.driver.memory=1g"]
+
+
+def _spark_submit() -> str:
+    path = shutil.which("spark-submit")
+    if path is None:
+        pytest.skip("spark-submit not on PATH (pip install -e '.[curation]' puts it there)")
+    return path
+
+
+def _assert_curated(out: str, n_rows: int, fmt: str) -> dict:
+    stats = json.loads((Path(out) / "_stats.json").read_text())
+    assert stats["run"]["format"] == fmt
+    match = stats["stages"]["match"]
+    assert match["rows_in"] == n_rows == match["matched"] + match["rejects"]
+    assert stats["stages"]["sample"]["kept"] > 0
+    marker = "_delta_log" if fmt == "delta" else "_SUCCESS"
+    for table in ("texts_lid", "matched", "rejects", "entry_counts", "thresholds", "entry_probs", "curated"):
+        assert os.path.exists(os.path.join(out, table, marker)), table
+    return stats
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_jobs_curate_under_spark_submit_local(small_inputs, tmp_path):
+    submit = _spark_submit()
+    out = str(tmp_path / "out")
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    proc = run([submit, "--master", "local[2]", "--packages", "io.delta:delta-spark_2.13:4.0.1", *DELTA_CONF,
+                *QUIET_CONF, str(REPO / "jobs" / "curate.py"), "--input", small_inputs["input"],
+                "--metadata", small_inputs["metadata"], "--output", out, "--format", "parquet",
+                "--output-partitions", "1"], timeout=600, env=env, cwd=str(tmp_path))
+    assert "input rows" in proc.stdout  # the summary the job prints
+    _assert_curated(out, len(small_inputs["rows"]), "parquet")
+    if shutil.which("python") and _has_matplotlib():
+        run([sys.executable, "-m", "curation.report", "--output", out], timeout=300)
+        assert os.path.getsize(os.path.join(out, "report.html")) > 50_000
+
+
+def _has_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _spark_home_overlay(tmp_path) -> str:
+    """A SPARK_HOME that links to pip's pyspark, so local-cluster workers write under tmp_path."""
+    import pyspark
+
+    real = os.path.dirname(pyspark.__file__)
+    home = tmp_path / "spark_home"
+    home.mkdir()
+    for name in os.listdir(real):
+        if name != "work":
+            os.symlink(os.path.join(real, name), home / name)
+    return str(home)
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_packed_env_and_local_jars_on_a_local_cluster(small_inputs, tmp_path):
+    opt_in("WWCLIP_TEST_PACKED_ENV")
+    _spark_submit()
+    env_tar = tmp_path / "wwclip-env.tar.gz"
+    run(["bash", str(REPO / "scripts" / "pack_env.sh"), str(env_tar)], timeout=900)
+    jars = run(["bash", str(REPO / "scripts" / "fetch_delta_jars.sh"), str(tmp_path / "jars")],
+               timeout=300).stdout.split()
+    home = _spark_home_overlay(tmp_path)
+    out = str(tmp_path / "out")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
+    env["SPARK_HOME"] = home
+    run([os.path.join(home, "bin", "spark-submit"), "--master", "local-cluster[1,2,1024]",
+         "--archives", f"{env_tar}#environment", "--conf", "spark.pyspark.python=./environment/bin/python",
+         "--conf", f"spark.pyspark.driver.python={sys.executable}", "--jars", ",".join(jars), *DELTA_CONF,
+         *QUIET_CONF, str(REPO / "jobs" / "curate.py"), "--input", small_inputs["input"],
+         "--metadata", small_inputs["metadata"], "--output", out, "--format", "delta", "--output-partitions", "1"],
+        timeout=900, env=env, cwd=str(tmp_path))
+    _assert_curated(out, len(small_inputs["rows"]), "delta")
+    # the executors really ran the packed interpreter: the archive was unpacked in their directory
+    unpacked = [root for root, dirs, _ in os.walk(os.path.join(home, "work")) if "environment" in dirs]
+    assert unpacked, "no executor directory with the unpacked environment"
