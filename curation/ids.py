@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from urllib.parse import urlsplit
 
 UID_HEX_CHARS = 24
 MAX_URL_CHARS = 4096
+# Any whitespace (str.isspace) or control character; a compiled scan instead of a Python loop.
+_BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
 def image_uid(url: str) -> str:
@@ -22,7 +25,7 @@ def is_valid_url(url: object) -> bool:
     """
     if not isinstance(url, str) or not url or len(url) > MAX_URL_CHARS:
         return False
-    if any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+    if _BAD_URL_CHARS.search(url):
         return False
     try:
         parts = urlsplit(url)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from curation.ids import is_valid_url
+
+# U+FFFD (what decoders put for invalid bytes) or a lone surrogate (undecodable UTF-16 halves).
+_INVALID_UNICODE = re.compile("[\ufffd\ud800-\udfff]")
 
 NULL_TEXT = "null_text"
 EMPTY_TEXT = "empty_text"
@@ -27,7 +32,7 @@ def reject_reason(url: object, text: object, max_text_chars: int = DEFAULT_MAX_T
         return EMPTY_TEXT
     if len(text) > max_text_chars:
         return TOO_LONG
-    if "\ufffd" in text or any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+    if _INVALID_UNICODE.search(text):
         return INVALID_UTF8
     if not is_valid_url(url):
         return BAD_URL
