@@ -37,9 +37,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 
-from curation.metadata import (NUMBERS, SOURCE_PRIORITY, Metadata, MetadataError, SourcePart,
-                               export_metaclip, format_source_table, merge_languages,
-                               read_metaclip_json, source_counts, write_metadata_atomic)
+from curation.metadata import (
+    NUMBERS,
+    SOURCE_PRIORITY,
+    Metadata,
+    MetadataError,
+    SourcePart,
+    export_metaclip,
+    format_source_table,
+    merge_languages,
+    read_metaclip_json,
+    source_counts,
+    write_metadata_atomic,
+)
 from curation.metadata_sources.selection import SelectionRules, top_share_size
 from curation.metadata_sources.tokenize import normalize_lang
 
@@ -76,7 +86,7 @@ class BuildConfig:
     spark_conf: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
 
-    def validate(self) -> "BuildConfig":
+    def validate(self) -> BuildConfig:
         problems = list(self.rules.problems())
         if not (self.dumps or self.plain_text or self.wordnet or self.wordnet_data_dir or self.metaclip_json):
             problems.append("no source given: pass --dump, --plain-text, --wordnet or --metaclip-json")

@@ -17,8 +17,16 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from curation.metadata import (NUMBERS, Metadata, SourcePart, default_metadata_path, merge_languages,
-                               read_metadata_version, validate_entry, write_metadata_atomic)
+from curation.metadata import (
+    NUMBERS,
+    Metadata,
+    SourcePart,
+    default_metadata_path,
+    merge_languages,
+    read_metadata_version,
+    validate_entry,
+    write_metadata_atomic,
+)
 
 DEFAULT_METADATA_VERSION = "wordfreq-default-2"  # 2: Thai from pythainlp's TNC frequencies
 DEFAULT_WORDS_PER_LANGUAGE = 3000

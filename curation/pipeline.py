@@ -28,6 +28,7 @@ from curation.config import FULL_RUN_BATCH, STAGES, ConfigError, CurationConfig
 from curation.lid_codes import LID_TO_METADATA_VERSION
 from curation.metadata import Metadata, MetadataError, read_metadata
 from curation.spark import stages
+from curation.spark.progress import stage_progress
 from curation.spark.tables import (BATCH_COLUMN, acquire_lock, arrange, auto_partitions,
                                    path_exists, read_json, read_table, release_lock, table_exists,
                                    table_path, write_batch, write_json, write_table)
@@ -251,12 +252,12 @@ def output_lock(spark, cfg: CurationConfig) -> Iterator[None]:
 
 # ---------------------------------------------------------------- stages
 
-def run_lid(spark, cfg: CurationConfig) -> dict:
+def run_lid(spark, cfg: CurationConfig, rows=None) -> dict:
     t0 = time.time()
     df = read_input(spark, cfg)
     path, _ = resolve_input(cfg)
     batch = batch_id(spark, cfg)
-    texts_lid = stages.lid_stage(df, cfg.max_text_chars, cfg.lid_min_score, batch, cfg.inject_faults)
+    texts_lid = stages.lid_stage(df, cfg.max_text_chars, cfg.lid_min_score, batch, cfg.inject_faults, rows)
     n = _partitions(spark, cfg, path)
     write_batch(arrange(texts_lid, n, "uid", [BATCH_COLUMN, "lang", "uid", "text"]), cfg.output, "texts_lid",
                 cfg.format, batch, replace_all=not cfg.incremental)
@@ -269,7 +270,7 @@ def run_lid(spark, cfg: CurationConfig) -> dict:
             "lid_min_score": cfg.lid_min_score, "seconds": round(time.time() - t0, 2)}
 
 
-def run_match(spark, cfg: CurationConfig, metadata: Metadata) -> dict:
+def run_match(spark, cfg: CurationConfig, metadata: Metadata, rows=None) -> dict:
     from pyspark import StorageLevel
 
     t0 = time.time()
@@ -278,7 +279,7 @@ def run_match(spark, cfg: CurationConfig, metadata: Metadata) -> dict:
     n = _partitions(spark, cfg, table_path(cfg.output, "texts_lid"))
     # One shuffle by uid serves the duplicate check and the layout of both output tables.
     by_uid = stages.mark_duplicates(texts_lid.repartition(n, "uid"))
-    result = stages.match_stage(by_uid, metadata, cfg.inject_faults).persist(StorageLevel.MEMORY_AND_DISK)
+    result = stages.match_stage(by_uid, metadata, cfg.inject_faults, rows).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         matched, rejects = stages.split_matched(result)
         for name, df, keys in (("matched", matched, [BATCH_COLUMN, "uid", "text"]),
@@ -355,7 +356,7 @@ def run_thresholds(spark, cfg: CurationConfig) -> dict:
             "seconds": round(time.time() - t0, 2)}
 
 
-def run_sample(spark, cfg: CurationConfig) -> dict:
+def run_sample(spark, cfg: CurationConfig, rows=None) -> dict:
     from pyspark import StorageLevel
 
     t0 = time.time()
@@ -363,7 +364,8 @@ def run_sample(spark, cfg: CurationConfig) -> dict:
     probs = stages.probabilities_by_lang(read_table(spark, cfg.output, "entry_probs", cfg.format))
     n = _partitions(spark, cfg, table_path(cfg.output, "matched"))
     # Partition by uid once: the per-image choice and the output layout share this shuffle.
-    chosen = stages.choose_texts(matched.repartition(n, "uid"), probs, cfg.seed, cfg.epoch, cfg.inject_faults)
+    chosen = stages.choose_texts(matched.repartition(n, "uid"), probs, cfg.seed, cfg.epoch, cfg.inject_faults,
+                                 rows)
     chosen = chosen.persist(StorageLevel.MEMORY_AND_DISK)
     try:
         curated = stages.kept_images(chosen)
@@ -389,12 +391,12 @@ def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None 
         raise ConfigError(f"unknown stage {stage!r}")
     if stage in ("match", "count") and metadata is None:
         metadata = load_metadata(cfg)
-    runners: dict[str, Callable[[], dict]] = {
-        "lid": lambda: run_lid(spark, cfg),
-        "match": lambda: run_match(spark, cfg, metadata),
-        "count": lambda: run_count(spark, cfg, metadata),
-        "thresholds": lambda: run_thresholds(spark, cfg),
-        "sample": lambda: run_sample(spark, cfg),
+    runners: dict[str, Callable[[object], dict]] = {
+        "lid": lambda rows: run_lid(spark, cfg, rows),
+        "match": lambda rows: run_match(spark, cfg, metadata, rows),
+        "count": lambda rows: run_count(spark, cfg, metadata),
+        "thresholds": lambda rows: run_thresholds(spark, cfg),
+        "sample": lambda rows: run_sample(spark, cfg, rows),
     }
     with output_lock(spark, cfg):
         stats = read_json(spark, _stats_path(cfg))
@@ -403,7 +405,8 @@ def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None 
             log.info("stage %s: complete for these inputs and settings, skipped (--resume)", stage)
             return stats
         log.info("stage %s: start", stage)
-        section = runners[stage]()
+        with stage_progress(spark, stage) as progress:
+            section = runners[stage](progress.rows)
         stats = _record(spark, cfg, stage, section, fingerprint, metadata if stage == "match" else None)
         log.info("stage %s: done in %.1fs", stage, section["seconds"])
     from curation import faults

@@ -33,7 +33,19 @@ from curation.metadata_sources.wikitext import iter_records, open_text, parse_si
 HERE = os.path.dirname(os.path.abspath(__file__))
 _SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "an", "er", "in", "on", "us", "ba", "de", "fu",
               "ga", "hi", "jo", "ki", "ma", "no", "pe", "qu", "ri", "si", "ta", "un", "ve", "wo", "xa", "ze"]
-_HAN = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严龙飞"
+_HAN = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动"
+        "同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自"
+        "二理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政四日"
+        "那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变"
+        "条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文总"
+        "次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指"
+        "几九区强放决西被干做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器"
+        "压志世金增争济阶油思术极交受联什认六共权收证改清己美再采转更单风切打白教速花带安"
+        "场身车例真务具万每目至达走积示议声报斗完类八离华名确才科张信马节话米整空元况今集"
+        "温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连"
+        "断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精"
+        "值号率族维划选标写存候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属"
+        "圆包火住调满县局照参红细引听该铁价严龙飞")
 
 
 def _words(rng: np.random.Generator, n_vocab: int) -> list[str]:
@@ -119,6 +131,7 @@ def main(argv=None) -> None:
     p.add_argument("--no-write", action="store_true", help="print only, do not append to RESULTS.md")
     args = p.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-metadata-") as tmp:
         t = time.perf_counter()
         dumps = {"en": os.path.join(tmp, "enwiki-bench-pages-articles-multistream.xml.bz2")}
@@ -148,7 +161,8 @@ def main(argv=None) -> None:
             assert spark_stats["fingerprint"] == local_stats["fingerprint"], "engines disagree"
 
     today = date.today().isoformat()
-    machine = f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}"
+    machine = (f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}; load average "
+               f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (other jobs share the machine)")
     lines = [f"## {today} — {args.pages:,} en-like + {args.zh_pages:,} zh-like pages",
              "",
              f"Machine: {machine}. Dumps: " + ", ".join(f"{k} {v / 1e6:.1f} MB bz2" for k, v in sizes.items())

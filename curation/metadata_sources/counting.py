@@ -24,8 +24,14 @@ from collections.abc import Iterator
 
 from curation.metadata import validate_entry
 from curation.metadata_sources.tokenize import tokenize
-from curation.metadata_sources.wikitext import (DEFAULT_SITEINFO, PageParseError, SiteInfo,
-                                                normalize_title, page_from_record, parse_article)
+from curation.metadata_sources.wikitext import (
+    DEFAULT_SITEINFO,
+    PageParseError,
+    SiteInfo,
+    normalize_title,
+    page_from_record,
+    parse_article,
+)
 
 UNIGRAM, BIGRAM, TITLE, LINK, REDIRECT, STAT = "u", "b", "t", "l", "r", "s"
 KINDS = (UNIGRAM, BIGRAM, TITLE, LINK, REDIRECT, STAT)

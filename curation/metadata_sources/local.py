@@ -12,8 +12,14 @@ from collections.abc import Mapping, Sequence
 
 from curation.metadata_sources import counting as C
 from curation.metadata_sources.pageviews import parse_pageview_line
-from curation.metadata_sources.selection import (max_word_count_for_pmi, rank_bigrams, rank_titles,
-                                                 rank_unigrams, resolve_redirects, title_scores)
+from curation.metadata_sources.selection import (
+    max_word_count_for_pmi,
+    rank_bigrams,
+    rank_titles,
+    rank_unigrams,
+    resolve_redirects,
+    title_scores,
+)
 from curation.metadata_sources.tokenize import is_no_space, segmenter_name
 from curation.metadata_sources.wikitext import iter_records, open_text, parse_siteinfo, read_head
 
@@ -93,7 +99,7 @@ class LocalCounts:
 
     @classmethod
     def from_files(cls, dumps: Mapping[str, Sequence[str]], plain_text: Mapping[str, Sequence[str]],
-                   page_views: Sequence[str] = (), no_space_extra: frozenset[str] = frozenset()) -> "LocalCounts":
+                   page_views: Sequence[str] = (), no_space_extra: frozenset[str] = frozenset()) -> LocalCounts:
         counts: dict[str, LanguageCounts] = {}
         for lang in sorted(set(dumps) | set(plain_text)):
             no_space = is_no_space(lang, no_space_extra)

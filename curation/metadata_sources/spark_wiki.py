@@ -24,8 +24,13 @@ import pyarrow as pa
 from curation.metadata import MAX_ENTRY_CHARS
 from curation.metadata_sources import counting as C
 from curation.metadata_sources.pageviews import parse_pageview_line
-from curation.metadata_sources.selection import (bigram_pmi, max_word_count_for_pmi, rank_bigrams,
-                                                 rank_titles, rank_unigrams)
+from curation.metadata_sources.selection import (
+    bigram_pmi,
+    max_word_count_for_pmi,
+    rank_bigrams,
+    rank_titles,
+    rank_unigrams,
+)
 from curation.metadata_sources.tokenize import is_no_space, segmenter_name
 from curation.metadata_sources.wikitext import PAGE_END, SiteInfo, parse_siteinfo
 
@@ -163,9 +168,9 @@ def read_page_views(spark, paths: Sequence[str], langs: Sequence[str], max_keys:
                     key = (parsed[0], parsed[1])
                     views[key] = views.get(key, 0) + parsed[2]
             if len(views) >= max_keys:
-                yield from _rows_to_batches(((l, t, n) for (l, t), n in views.items()), _ARROW_VIEW_SCHEMA)
+                yield from _rows_to_batches(((k[0], k[1], n) for k, n in views.items()), _ARROW_VIEW_SCHEMA)
                 views = {}
-        yield from _rows_to_batches(((l, t, n) for (l, t), n in views.items()), _ARROW_VIEW_SCHEMA)
+        yield from _rows_to_batches(((k[0], k[1], n) for k, n in views.items()), _ARROW_VIEW_SCHEMA)
 
     return (spark.read.text(list(paths)).mapInArrow(parse_partition, VIEW_SCHEMA)
             .groupBy("lang", "title").agg(F.sum("n").alias("n")))
@@ -213,7 +218,7 @@ class SparkCounts:
     @classmethod
     def from_inputs(cls, spark, dumps: Mapping[str, Sequence[str]], plain_text: Mapping[str, Sequence[str]],
                     page_views: Sequence[str] = (), no_space_extra: frozenset[str] = frozenset(),
-                    max_keys: int = 1_000_000) -> "SparkCounts":
+                    max_keys: int = 1_000_000) -> SparkCounts:
         langs = sorted(set(dumps) | set(plain_text))
         sites = {lang: read_siteinfo(spark, paths) for lang, paths in dumps.items()}
         no_space = {lang: is_no_space(lang, no_space_extra) for lang in langs}

@@ -79,7 +79,7 @@ def prepare_input(df: DataFrame, url_col: str, text_col: str, uid_col: str | Non
 
 
 def lid_stage(df: DataFrame, max_text_chars: int, lid_min_score: float, batch_id: str,
-              fault_rate: float = 0.0) -> DataFrame:
+              fault_rate: float = 0.0, rows=None) -> DataFrame:
     """texts_lid: every input row, with uid, LID label/score, metadata language and, for rows
     that cannot be curated, the reject reason. Only url/text/uid travel to Python."""
 
@@ -89,6 +89,8 @@ def lid_stage(df: DataFrame, max_text_chars: int, lid_min_score: float, batch_id
             cols = batch.annotate_lid(urls.tolist(), texts.tolist(), uids.tolist(),
                                       max_text_chars, lid_min_score)
             yield pd.DataFrame(cols)
+            if rows is not None:
+                rows.add(len(texts))
             faults.maybe_fail_task(fault_rate, "lid")
 
     res = df.withColumn("_lid", lid_udf("url", "text", "uid"))
@@ -115,7 +117,7 @@ def mark_duplicates(texts_lid: DataFrame) -> DataFrame:
     return texts_lid.withColumn("reject_reason", reason)
 
 
-def match_stage(texts_lid: DataFrame, metadata: Metadata, fault_rate: float = 0.0) -> DataFrame:
+def match_stage(texts_lid: DataFrame, metadata: Metadata, fault_rate: float = 0.0, rows=None) -> DataFrame:
     """Every texts_lid row with ``entry_ids`` (null unless matched) and the final ``reason``
     (null = matched). Automata are built per worker process from broadcast entry lists."""
     spark = texts_lid.sparkSession
@@ -129,6 +131,8 @@ def match_stage(texts_lid: DataFrame, metadata: Metadata, fault_rate: float = 0.
             ids, reasons = batch.match_texts(langs.tolist(), texts.tolist(), prior.tolist(),
                                              entries, fingerprint)
             yield pd.DataFrame({"entry_ids": pd.Series(ids, dtype=object), "reason": reasons})
+            if rows is not None:
+                rows.add(len(texts))
             faults.maybe_fail_task(fault_rate, "match")
 
     res = texts_lid.withColumn("_m", match_udf("lang", "text", "reject_reason"))
@@ -240,7 +244,7 @@ def probabilities_by_lang(entry_probs: DataFrame) -> dict[str, np.ndarray]:
 
 
 def choose_texts(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
-                 epoch: int = 0, fault_rate: float = 0.0) -> DataFrame:
+                 epoch: int = 0, fault_rate: float = 0.0, rows=None) -> DataFrame:
     """One row per image: the min-hash-chosen matched text with its ``keep_prob`` and the
     image's ``keep_uniform`` coin. A ``min`` over a struct picks the text (no per-image lists);
     if ``matched`` is already hash-partitioned by uid, no further shuffle is added."""
@@ -253,6 +257,8 @@ def choose_texts(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed:
         for uids, texts, langs, ids in it:
             yield pd.DataFrame(batch.sampling_keys(seed, epoch, uids.tolist(), texts.tolist(),
                                                    langs.tolist(), ids.tolist(), probs))
+            if rows is not None:
+                rows.add(len(uids))
             faults.maybe_fail_task(fault_rate, "sample")
 
     keyed = matched.withColumn("_k", keys_udf("uid", "text", "lang", "entry_ids"))

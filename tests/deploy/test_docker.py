@@ -138,7 +138,11 @@ def test_curation_image_install_steps_and_run_outside_docker(tmp_path):
             conf += ["--conf", f"{key}={value.strip()}"]
     python = str(venv / "bin" / "python")
     out = tmp_path / "out"
-    env = {**os.environ, "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python}
+    import pyspark
+
+    # as in the image: SPARK_HOME is the Spark distribution (here pip's), the venv has no pyspark
+    env = {**os.environ, "PYSPARK_PYTHON": python, "PYSPARK_DRIVER_PYTHON": python,
+           "SPARK_HOME": os.path.dirname(pyspark.__file__)}
     run([submit, "--master", "local[2]", "--jars", ",".join(jars), *conf, "--conf", "spark.ui.enabled=false",
          str(REPO / "jobs" / "lid.py"), "--output", str(out), "--format", "delta", "--output-partitions", "1"],
         timeout=900, env=env, cwd=str(tmp_path))

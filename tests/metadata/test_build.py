@@ -11,8 +11,18 @@ from curation import build_metadata as B
 from curation.metadata import NUMBERS, read_metadata, validate_metadata_file
 from curation.metadata_sources.selection import SelectionRules
 
-from .corpus import (EN_BIGRAMS_PMI_3_3, EN_N, EN_TITLES_BY_VIEWS, EN_UNIGRAM_RANKING, EN_V,
-                     ZH_BIGRAMS_PMI_1_5, ZH_N, ZH_UNIGRAM_RANKING, ZH_V, write_dumps)
+from .corpus import (
+    EN_BIGRAMS_PMI_3_3,
+    EN_N,
+    EN_TITLES_BY_VIEWS,
+    EN_UNIGRAM_RANKING,
+    EN_V,
+    ZH_BIGRAMS_PMI_1_5,
+    ZH_N,
+    ZH_UNIGRAM_RANKING,
+    ZH_V,
+    write_dumps,
+)
 from .test_wordnet import write_wn_lmf
 
 
@@ -157,7 +167,8 @@ def test_cli_local_writes_table_stats_and_metaclip_export(dumps, tmp_path, capsy
     assert "zh-yue" in printed and f"wrote {out}" in printed
     assert validate_metadata_file(str(out)) == []
     stats = json.loads((tmp_path / "out" / "_stats.json").read_text())
-    assert stats["totals"]["entries"] == read_metadata(str(out)).n_entries("en") + read_metadata(str(out)).n_entries("zh-yue")
+    built = read_metadata(str(out))
+    assert stats["totals"]["entries"] == built.n_entries("en") + built.n_entries("zh-yue")
     assert stats["config"]["rules"]["bigram_min_pmi"] == 30.0
     assert json.loads((tmp_path / "json" / "en.json").read_text())["red"] == "u"
 
@@ -180,9 +191,9 @@ def test_spark_engine_equals_local_engine(spark_build):
     local = B.build_metadata(B.BuildConfig(**{**config.__dict__, "engine": "local"}).validate())
     assert spark_result.metadata == local.metadata
     for lang in ("en", "zh", "ja"):
-        s, l = spark_result.stats["languages"][lang], local.stats["languages"][lang]
-        assert s["candidates"] == l["candidates"] and s["quota"] == l["quota"] and s["merge"] == l["merge"]
-        assert s["wikipedia"] == l["wikipedia"]
+        got, want = spark_result.stats["languages"][lang], local.stats["languages"][lang]
+        for key in ("candidates", "quota", "merge", "wikipedia"):
+            assert got[key] == want[key], (lang, key)
     assert _wiki(spark_result.metadata, "en")[:7] == EN_UNIGRAM_RANKING[:4] + EN_BIGRAMS_PMI_3_3[:3]
     assert validate_metadata_file(config.output) == []
 
@@ -198,6 +209,8 @@ def test_curation_pipeline_runs_on_built_metadata(spark, spark_build, tmp_path):
              "is a yellow banana sweeter than a red apple", "熊猫吃竹子，我喜欢熊猫", "我喜欢猫，猫是动物",
              "猫が好きです、犬も好きです"]
     rows = [{"url": f"https://img.example.org/{i}.jpg", "text": t} for i, t in enumerate(texts * 3)]
+    rows += [{"url": "https://img.example.org/x.jpg", "text": ""},
+             {"url": "https://img.example.org/y.jpg", "text": "nothing known in here"}]
     path = tmp_path / "alt.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     cfg = CurationConfig(input=str(path), metadata=config.output, output=str(tmp_path / "cur"), quiet=True).validate()
