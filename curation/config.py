@@ -52,6 +52,7 @@ class CurationConfig:
         return None if self.t_en == "auto" else int(self.t_en)
 
     def validate(self) -> "CurationConfig":
+        self.input = self.input or None  # "" (e.g. an unset bundle variable) = the embedded sample
         if self.format not in FORMATS:
             raise ConfigError(f"--format must be one of {FORMATS}, got {self.format!r}")
         if self.input_format not in INPUT_FORMATS:

@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--tokenizer", help="HF tokenizer directory / tokenizer.json (default: train one on the data)")
     m.add_argument("--tokenizer-vocab-size", type=int, default=32_000)
     m.add_argument("--context-length", type=int)
+    m.add_argument("--text-vocab-size", type=int, help="text embedding rows (>= tokenizer vocab; default: equal)")
     m.add_argument("--grad-checkpointing", action="store_true")
     o = ap.add_argument_group("optimisation")
     o.add_argument("--batch-size", type=int, default=64, help="per process")
@@ -91,6 +92,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig(
         data=data, output_dir=args.output_dir, model=args.model, tokenizer=args.tokenizer,
         tokenizer_vocab_size=args.tokenizer_vocab_size, context_length=args.context_length,
+        text_vocab_size=args.text_vocab_size,
         batch_size=args.batch_size, epochs=args.epochs, max_steps=args.max_steps, stop_at_step=args.stop_at_step,
         steps_per_epoch=args.steps_per_epoch, lr=args.lr, weight_decay=args.wd, warmup_steps=args.warmup,
         grad_clip=args.grad_clip or None, precision=args.precision, grad_checkpointing=args.grad_checkpointing,

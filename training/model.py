@@ -69,8 +69,14 @@ def resolve_model_config(model: str) -> dict[str, Any]:
     return copy.deepcopy(cfg)
 
 
-def fit_text_config(cfg: dict[str, Any], tokenizer: Tokenizer, context_length: int | None = None) -> dict[str, Any]:
-    """Size the text tower from the tokenizer (vocab, special ids); the config's width/depth stay."""
+def fit_text_config(cfg: dict[str, Any], tokenizer: Tokenizer, context_length: int | None = None,
+                    vocab_size: int | None = None) -> dict[str, Any]:
+    """Size the text tower from the tokenizer (vocab, special ids); the config's width/depth stay.
+
+    ``vocab_size`` may enlarge the embedding table beyond the tokenizer's (padding, or matching a baseline).
+    """
+    if vocab_size is not None and vocab_size < tokenizer.vocab_size:
+        raise ValueError(f"vocab_size {vocab_size} is smaller than the tokenizer's {tokenizer.vocab_size}")
     cfg = copy.deepcopy(cfg)
     text = cfg["text_cfg"]
     if text.get("hf_model_name"):
@@ -78,7 +84,7 @@ def fit_text_config(cfg: dict[str, Any], tokenizer: Tokenizer, context_length: i
                          "use an open_clip text transformer (e.g. ViT-B-32 or a *-worldwide config)")
     for key in ("hf_tokenizer_name", "tokenizer_mode", "tokenizer_kwargs"):
         text.pop(key, None)
-    text.update({"vocab_size": tokenizer.vocab_size, "context_length": context_length or tokenizer.context_length,
+    text.update({"vocab_size": vocab_size or tokenizer.vocab_size, "context_length": context_length or tokenizer.context_length,
                  "pad_id": tokenizer.pad_id, "eos_id": tokenizer.eos_id, "pool_type": "eos"})
     return cfg
 
@@ -96,9 +102,9 @@ def build_model(cfg: dict[str, Any], *, device: str | torch.device = "cpu", grad
 
 
 def create_model(model: str, tokenizer: Tokenizer, *, device: str | torch.device = "cpu",
-                 grad_checkpointing: bool = False, context_length: int | None = None):
+                 grad_checkpointing: bool = False, context_length: int | None = None, vocab_size: int | None = None):
     """``(model, resolved_config)`` for architecture ``model`` and ``tokenizer``."""
-    cfg = fit_text_config(resolve_model_config(model), tokenizer, context_length)
+    cfg = fit_text_config(resolve_model_config(model), tokenizer, context_length, vocab_size)
     return build_model(cfg, device=device, grad_checkpointing=grad_checkpointing), cfg
 
 

@@ -113,6 +113,12 @@ class EpochReader:
             assert config.entry_probs is not None
             self.probs_by_lang = load_entry_probs(config.entry_probs, version=config.entry_probs_version,
                                                   storage_options=config.storage_options)
+        partitions = {f.partition_values for f in self.snapshot.files}
+        if online and len(partitions) > 1:
+            log.warning("%s has %d partitions (%s …): the loader groups an image's texts within one file, so an "
+                        "image whose texts sit in several partitions (e.g. incremental batches that saw the same "
+                        "url) is sampled once per partition, unlike the offline job", config.table,
+                        len(partitions), sorted(partitions)[0])
         self.units: list[Unit] = list_units(self.snapshot)
         if not self.units:
             raise ValueError(f"{config.table} has no rows")

@@ -49,9 +49,10 @@ class TrainConfig:
     tokenizer_vocab_size: int = 32_000
     tokenizer_max_texts: int = 2_000_000
     context_length: int | None = None  # default: the model config's
+    text_vocab_size: int | None = None  # text tower rows (>= tokenizer vocab), e.g. to pad or match a baseline
     batch_size: int = 64  # per rank
     epochs: int = 1
-    max_steps: int | None = None  # end of the LR schedule and of training (default: epochs × estimate)
+    max_steps: int | None = None  # train this many steps, cycling epochs (default: ``epochs`` epochs)
     stop_at_step: int | None = None  # checkpoint and stop early (time-limited jobs); resume later
     steps_per_epoch: int | None = None  # override the estimate used for the schedule
     lr: float = 5e-4
@@ -73,7 +74,6 @@ class TrainConfig:
     csv_log: bool = True
     tensorboard: bool = False
     record_data_order: bool = False  # write the uids of every step (audits; resume tests)
-    extra: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):
@@ -106,11 +106,13 @@ class DistInfo:
 
 def init_distributed(device: str = "auto") -> DistInfo:
     """Join the ``torchrun`` process group when launched by it; pick this process's device."""
+    if device not in ("auto", "cuda", "cpu"):
+        raise ValueError("device must be auto, cuda or cpu")
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = torch.cuda.is_available() and device in ("auto", "cuda")
-    if device not in ("auto", "cuda", "cpu"):
-        raise ValueError("device must be auto, cuda or cpu")
+    if device == "cuda" and not use_cuda:
+        raise ValueError("device=cuda but no GPU is visible")
     dev = torch.device(f"cuda:{local}") if use_cuda else torch.device("cpu")
     if use_cuda:
         torch.cuda.set_device(dev)
@@ -127,6 +129,13 @@ def set_cpu_threads(requested: int | None, workers: int) -> int:
     n = requested or max(1, per_process - workers)
     torch.set_num_threads(n)
     return n
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    resolved = precision if precision != "auto" else ("bf16" if device.type == "cuda" else "fp32")
+    if resolved == "fp16" and device.type != "cuda":
+        raise ValueError("fp16 needs CUDA; use bf16 or fp32 on CPU")
+    return resolved
 
 
 def cosine_lr(step: int, base_lr: float, warmup: int, total: int) -> float:
@@ -146,6 +155,62 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
         skip = p.ndim < 2 or "bn" in name or "ln" in name or "bias" in name or "logit_scale" in name
         (no_decay if skip else decay).append(p)
     return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay, "weight_decay": weight_decay}]
+
+
+@dataclass
+class Stepper:
+    """One optimisation step: forward under autocast, gathered contrastive loss, backward, clip, update."""
+
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    loss_fn: torch.nn.Module
+    device: torch.device
+    amp_dtype: torch.dtype | None = None
+    scaler: torch.amp.GradScaler | None = None
+    grad_clip: float | None = None
+
+    def __call__(self, images: torch.Tensor, texts: torch.Tensor, lr: float) -> torch.Tensor:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        images = images.to(self.device, non_blocking=True)
+        texts = texts.to(self.device, non_blocking=True)
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+            image_features, text_features, logit_scale = self.model(images, texts)[:3]
+            loss = self.loss_fn(image_features, text_features, logit_scale)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.unscale_(self.optimizer)
+        else:
+            loss.backward()
+        if self.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        with torch.no_grad():
+            unwrap(self.model).logit_scale.clamp_(0, math.log(100))
+        return loss.detach()
+
+
+def make_stepper(model: torch.nn.Module, info: DistInfo, *, precision: str, lr: float, weight_decay: float,
+                 betas: tuple[float, float] = (0.9, 0.98), eps: float = 1e-6,
+                 grad_clip: float | None = None) -> Stepper:
+    """Wrap ``model`` in DDP when distributed; build AdamW, the grad scaler (fp16) and the loss."""
+    from open_clip.loss import ClipLoss
+
+    if info.world_size > 1:
+        model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[info.device.index] if info.device.type == "cuda" else None)
+    optimizer = torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
+    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+    # features all-gathered with gradient; each rank computes the loss of its own rows (open_clip's setup)
+    loss_fn = ClipLoss(local_loss=True, gather_with_grad=True, cache_labels=True, rank=info.rank,
+                       world_size=info.world_size)
+    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    return Stepper(model, optimizer, loss_fn, info.device, amp_dtype, scaler, grad_clip)
 
 
 def _all_have(batch: object, info: DistInfo) -> bool:
@@ -169,12 +234,20 @@ def _barrier(info: DistInfo) -> None:
         dist.barrier()
 
 
+def _sum_over_ranks(value: float, info: DistInfo) -> float:
+    if info.world_size == 1:
+        return value
+    t = torch.tensor([value], dtype=torch.float64, device=info.device)
+    dist.all_reduce(t)
+    return float(t.item())
+
+
 def _texts_for_tokenizer(data: DataConfig, limit: int) -> Iterator[str]:
     """Captions of the training table (all texts of ``matched`` in online mode), up to ``limit``."""
     reader = EpochReader(data, load_images=False)
+    column = "text" if data.mode == "online" else data.text_column
     n = 0
     for unit in reader.units:
-        column = "text" if data.mode == "online" else data.text_column
         for text in reader.reader.read(unit.file_index, unit.row_group, [column]).column(column).to_pylist():
             if text:
                 yield text
@@ -199,7 +272,7 @@ def prepare_tokenizer(cfg: TrainConfig, context_length: int, info: DistInfo) -> 
 
 
 class Checkpoints:
-    """``<output>/checkpoints/step_N.pt`` written atomically, ``latest`` pointer, last K kept."""
+    """``<output>/checkpoints/step_N.pt`` written atomically, a ``latest`` pointer, the last K kept."""
 
     def __init__(self, output_dir: str, keep: int):
         self.dir = os.path.join(output_dir, "checkpoints")
@@ -289,17 +362,15 @@ def train(cfg: TrainConfig) -> dict:
     """Train; returns a summary (steps, last loss, throughput, exported model directory)."""
     info = init_distributed(cfg.device)
     os.makedirs(cfg.output_dir, exist_ok=True)
-    precision = cfg.precision if cfg.precision != "auto" else ("bf16" if info.device.type == "cuda" else "fp32")
-    if precision == "fp16" and info.device.type != "cuda":
-        raise ValueError("fp16 needs CUDA; use bf16 or fp32 on CPU")
+    precision = resolve_precision(cfg.precision, info.device)
     if info.device.type == "cpu":
         set_cpu_threads(cfg.cpu_threads, cfg.workers)
     torch.manual_seed(cfg.seed)
 
     context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
     tokenizer = prepare_tokenizer(cfg, context_length, info)
-    model, model_cfg = create_model(cfg.model, tokenizer, device=info.device,
-                                    grad_checkpointing=cfg.grad_checkpointing, context_length=context_length)
+    model, model_cfg = create_model(cfg.model, tokenizer, device=info.device, grad_checkpointing=cfg.grad_checkpointing,
+                                    context_length=context_length, vocab_size=cfg.text_vocab_size)
     train_tf, _ = image_transforms(model_cfg)
     dataset = CuratedDataset(cfg.data, batch_size=cfg.batch_size, rank=info.rank, world_size=info.world_size,
                              image_transform=train_tf, tokenizer=tokenizer, drop_last=True)
@@ -308,19 +379,13 @@ def train(cfg: TrainConfig) -> dict:
     steps_per_epoch = cfg.steps_per_epoch or max(1, dataset.estimate_epoch_samples() // global_batch)
     total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
 
-    if info.world_size > 1:
-        model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[info.device.index] if info.device.type == "cuda" else None)
-    optimizer = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps)
-    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
-    from open_clip.loss import ClipLoss
-
-    loss_fn = ClipLoss(local_loss=True, gather_with_grad=True, cache_labels=True, rank=info.rank,
-                       world_size=info.world_size)
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    stepper = make_stepper(model, info, precision=precision, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                           betas=cfg.betas, eps=cfg.eps, grad_clip=cfg.grad_clip)
+    model, optimizer, scaler = stepper.model, stepper.optimizer, stepper.scaler
 
     ckpts = Checkpoints(cfg.output_dir, cfg.keep_checkpoints)
     step, epoch = 0, 0
+    bad_total: Counter = Counter()
     resume_path = _resolve_resume(cfg, ckpts)
     if resume_path:
         state = torch.load(resume_path, map_location="cpu", weights_only=False)
@@ -329,6 +394,8 @@ def train(cfg: TrainConfig) -> dict:
         if scaler is not None and state.get("scaler"):
             scaler.load_state_dict(state["scaler"])
         step, epoch = int(state["step"]), int(state["epoch"])
+        counters = state.get("counters") or []
+        bad_total = Counter(counters[info.rank]) if len(counters) > info.rank else Counter()
         if state.get("data") is not None:
             dataset.load_state_dict(state["data"][info.rank])
         log.info("resumed from %s at step %d epoch %d", resume_path, step, epoch)
@@ -343,11 +410,12 @@ def train(cfg: TrainConfig) -> dict:
 
     def checkpoint(position: LoaderPosition | None, next_epoch: int) -> None:
         positions = _gather_objects(position.state_dict() if position is not None else None, info)
+        counters = _gather_objects(dict(bad_total), info)
         if info.is_main:
             ckpts.save({"model": unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
                         "scaler": scaler.state_dict() if scaler is not None else None, "step": step,
                         "epoch": next_epoch, "data": positions if position is not None else None,
-                        "model_cfg": model_cfg, "config": asdict(cfg)}, step)
+                        "counters": counters, "model_cfg": model_cfg, "config": asdict(cfg)}, step)
         _barrier(info)
 
     runlog = RunLog(cfg, info.is_main)
@@ -356,7 +424,7 @@ def train(cfg: TrainConfig) -> dict:
         os.makedirs(os.path.join(cfg.output_dir, "data_order"), exist_ok=True)
         order_path = os.path.join(cfg.output_dir, "data_order", f"rank{info.rank}.jsonl")
         order_file = open(order_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the run
-    bad_total, last_loss = Counter(), float("nan")
+    last_loss = float("nan")
     t_start = time.time()
     window = {"t": time.time(), "steps": 0, "wait": 0.0, "loss": 0.0}
     done = (cfg.max_steps is not None and step >= cfg.max_steps) or (cfg.max_steps is None and epoch >= cfg.epochs)
@@ -380,31 +448,10 @@ def train(cfg: TrainConfig) -> dict:
             for k, v in batch["stats"].items():
                 bad_total[k] += v
             lr = cosine_lr(step, cfg.lr, cfg.warmup_steps, total_steps)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            images = batch["images"].to(info.device, non_blocking=True)
-            texts = batch["texts"].to(info.device, non_blocking=True)
-            with torch.autocast(info.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-                image_features, text_features, logit_scale = model(images, texts)[:3]
-                loss = loss_fn(image_features, text_features, logit_scale)
-            optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                scaler.unscale_(optimizer)
-            else:
-                loss.backward()
-            if cfg.grad_clip:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            with torch.no_grad():
-                unwrap(model).logit_scale.clamp_(0, math.log(100))
+            loss = stepper(batch["images"], batch["texts"], lr)
             step += 1
             epoch_steps += 1
-            last_loss = float(loss.detach())
+            last_loss = float(loss)
             window["steps"] += 1
             window["loss"] += last_loss
             if order_file is not None:
@@ -412,15 +459,13 @@ def train(cfg: TrainConfig) -> dict:
                 order_file.flush()
             if step % cfg.log_every == 0 or step == total_steps:
                 elapsed = time.time() - window["t"]
-                bad = torch.tensor([sum(bad_total[r] for r in BAD_IMAGE_REASONS)], dtype=torch.float64)
-                if info.world_size > 1:
-                    dist.all_reduce(bad.to(info.device) if info.device.type == "cuda" else bad)
+                bad = _sum_over_ranks(sum(bad_total[r] for r in BAD_IMAGE_REASONS), info)
                 rate = window["steps"] * global_batch / max(elapsed, 1e-9)
                 rates.append(rate)
                 runlog.write({"step": step, "epoch": epoch, "loss": window["loss"] / window["steps"], "lr": lr,
                               "logit_scale": float(unwrap(model).logit_scale.detach().exp()), "samples_per_s": rate,
                               "data_wait_frac": window["wait"] / max(elapsed, 1e-9),
-                              "samples_seen": step * global_batch, "bad_images": int(bad.item()),
+                              "samples_seen": step * global_batch, "bad_images": int(bad),
                               "elapsed_s": round(time.time() - t_start, 2)})
                 window = {"t": time.time(), "steps": 0, "wait": 0.0, "loss": 0.0}
             stop = cfg.stop_at_step is not None and step >= cfg.stop_at_step

@@ -7,6 +7,7 @@ come from the submit command, so we only add what is missing; on a laptop we sta
 
 from __future__ import annotations
 
+import glob
 import os
 
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
@@ -16,6 +17,12 @@ DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 def _launched_by_spark() -> bool:
     """True when a JVM already runs (spark-submit, pyspark shell, Databricks)."""
     return "PYSPARK_GATEWAY_PORT" in os.environ or "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+def _delta_jars_installed() -> bool:
+    """True in images that bake the Delta jars into $SPARK_HOME/jars (no Ivy download then)."""
+    home = os.environ.get("SPARK_HOME")
+    return bool(home and glob.glob(os.path.join(home, "jars", "delta-spark_*.jar")))
 
 
 def get_spark(app_name: str = "worldwide-clip", master: str | None = None,
@@ -38,12 +45,13 @@ def get_spark(app_name: str = "worldwide-clip", master: str | None = None,
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     if not _launched_by_spark():
-        from delta import configure_spark_with_delta_pip
+        from delta import configure_spark_with_delta_pip  # noqa: F401 - also checks delta-spark is installed
 
         builder = builder.master(master or "local[*,4]")
         builder = builder.config("spark.driver.memory", (conf or {}).get("spark.driver.memory", "4g"))
         builder = builder.config("spark.ui.showConsoleProgress", "false")
-        builder = configure_spark_with_delta_pip(builder)
+        if not _delta_jars_installed():
+            builder = configure_spark_with_delta_pip(builder)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("WWCLIP_SPARK_LOG_LEVEL", "WARN"))
     return spark

@@ -147,8 +147,29 @@ def split_matched(match_result: DataFrame) -> tuple[DataFrame, DataFrame]:
     return matched, rejects
 
 
+METADATA_ROWS = T.StructType([
+    T.StructField("lang", T.StringType()),
+    T.StructField("entry_id", T.IntegerType()),
+    T.StructField("entry", T.StringType()),
+])
+
+
 def metadata_frame(spark: SparkSession, metadata: Metadata) -> DataFrame:
-    return spark.createDataFrame(metadata.to_table().select(["lang", "entry_id", "entry"]).to_pandas())
+    """(lang, entry_id, entry) built on the executors from a broadcast of the entry lists: tasks
+    carry only a language name, never the metadata itself."""
+    entries_bc = spark.sparkContext.broadcast({k: list(v) for k, v in metadata.entries.items()})
+    langs = spark.createDataFrame([(lang,) for lang in metadata.languages], "lang string")
+
+    def expand(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        entries = entries_bc.value
+        for rb in batches:
+            for lang in rb.column("lang").to_pylist():
+                items = entries[lang]
+                yield pa.RecordBatch.from_arrays(
+                    [pa.array([lang] * len(items), pa.string()), pa.array(range(len(items)), pa.int32()),
+                     pa.array(items, pa.string())], names=["lang", "entry_id", "entry"])
+
+    return langs.repartition(min(len(metadata.languages), 8) or 1, "lang").mapInArrow(expand, METADATA_ROWS)
 
 
 def partial_count_stage(matched: DataFrame, metadata: Metadata, fault_rate: float = 0.0) -> DataFrame:
