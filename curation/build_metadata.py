@@ -36,6 +36,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
+from urllib.parse import urlparse
 
 from curation.metadata import (
     NUMBERS,
@@ -251,6 +252,10 @@ def build_metadata(config: BuildConfig, spark=None) -> BuildResult:
         wordnet = wordnet_entries(config.wordnet, config.wordnet_data_dir)
     timings["imports"] = time.time() - start
 
+    if config.languages:  # do not count what will not be kept
+        keep = set(config.languages)
+        config = BuildConfig(**{**config.__dict__, "dumps": {k: v for k, v in config.dumps.items() if k in keep},
+                                "plain_text": {k: v for k, v in config.plain_text.items() if k in keep}})
     source, summaries = None, {}
     if config.dumps or config.plain_text:
         t = time.time()
@@ -353,11 +358,13 @@ def stats_path(output: str) -> str:
 
 
 def _is_local(path: str) -> bool:
-    return "://" not in path or path.startswith("file://")
+    """A plain path or a ``file:`` URI (anything else goes through Hadoop's FileSystem)."""
+    return urlparse(path).scheme in ("", "file")
 
 
 def _local(path: str) -> str:
-    return path[len("file://"):] if path.startswith("file://") else path
+    parsed = urlparse(path)
+    return parsed.path if parsed.scheme == "file" else path
 
 
 def write_outputs(result: BuildResult, config: BuildConfig, spark=None) -> None:

@@ -24,7 +24,7 @@ from training.train import TrainConfig, train
 
 
 def run_demo(out: str, *, format: str = "parquet", mode: str = "online", model: str = "wwclip-small",
-             steps: int = 600, batch_size: int = 128, workers: int = 2, n_train: int = 4000, n_test: int = 480,
+             steps: int = 400, batch_size: int = 64, workers: int = 2, n_train: int = 4000, n_test: int = 480,
              lr: float = 1e-3, seed: int = 0, device: str = "auto") -> dict:
     t0 = time.time()
     data_root = os.path.join(out, "data")
@@ -64,8 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--format", choices=("parquet", "delta"), default="parquet")
     ap.add_argument("--mode", choices=("online", "offline"), default="online")
     ap.add_argument("--model", default="wwclip-small")
-    ap.add_argument("--steps", type=int, default=600)
-    ap.add_argument("--batch-size", type=int, default=128)
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--n-train", type=int, default=4000)
     ap.add_argument("--lr", type=float, default=1e-3)

@@ -39,7 +39,7 @@ class ImageSpec:
     bytes_column: str | None = None
     path_column: str | None = None
     key_column: str | None = None  # img2dataset key -> ``{key[:5]}/{key}{key_suffix}``
-    root: str | None = None  # base folder of relative paths
+    root: str | None = None  # base folder of relative paths (default: see ``default_image_root``)
     key_suffix: str = ".jpg"
 
     @property
@@ -68,8 +68,19 @@ def resolve_image_spec(schema: pa.Schema, table_uri: str, *, bytes_column: str |
     if bytes_column and not _is_bytes(schema.field(bytes_column).type):
         raise ValueError(f"image bytes column {bytes_column!r} has type {schema.field(bytes_column).type}")
     if (path_column or key_column) and root is None:
-        root = os.path.dirname(table_uri.rstrip("/"))  # img2dataset: images beside the table
+        root = default_image_root(table_uri)
     return ImageSpec(bytes_column, path_column, key_column, root)
+
+
+def default_image_root(table_uri: str) -> str:
+    """Where relative image paths start: ``<root>/images/<source>`` for the download job's
+    ``<source>_images`` table (``curation.download``, ``output_format=files``), else the table's parent."""
+    parent, name = os.path.split(table_uri.rstrip("/"))
+    if name.endswith("_images"):
+        candidate = os.path.join(parent, "images", name[: -len("_images")])
+        if os.path.isdir(candidate):
+            return candidate
+    return parent
 
 
 def _is_bytes(t: pa.DataType) -> bool:

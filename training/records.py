@@ -118,7 +118,7 @@ class EpochReader:
             log.warning("%s has %d partitions (%s …): the loader groups an image's texts within one file, so an "
                         "image whose texts sit in several partitions (e.g. incremental batches that saw the same "
                         "url) is sampled once per partition, unlike the offline job", config.table,
-                        len(partitions), sorted(partitions)[0])
+                        len(partitions), min(partitions))
         self.units: list[Unit] = list_units(self.snapshot)
         if not self.units:
             raise ValueError(f"{config.table} has no rows")

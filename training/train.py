@@ -22,7 +22,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 import torch.distributed as dist
@@ -367,6 +367,12 @@ def train(cfg: TrainConfig) -> dict:
         set_cpu_threads(cfg.cpu_threads, cfg.workers)
     torch.manual_seed(cfg.seed)
 
+    ckpts = Checkpoints(cfg.output_dir, cfg.keep_checkpoints)
+    resume_path = _resolve_resume(cfg, ckpts)
+    state = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
+    if state is not None and cfg.data.version is None and state.get("table_version") is not None:
+        # a Delta table may have new versions since: resume on the snapshot the run started from
+        cfg = replace(cfg, data=replace(cfg.data, version=int(state["table_version"])))
     context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
     tokenizer = prepare_tokenizer(cfg, context_length, info)
     model, model_cfg = create_model(cfg.model, tokenizer, device=info.device, grad_checkpointing=cfg.grad_checkpointing,
@@ -383,12 +389,9 @@ def train(cfg: TrainConfig) -> dict:
                            betas=cfg.betas, eps=cfg.eps, grad_clip=cfg.grad_clip)
     model, optimizer, scaler = stepper.model, stepper.optimizer, stepper.scaler
 
-    ckpts = Checkpoints(cfg.output_dir, cfg.keep_checkpoints)
     step, epoch = 0, 0
     bad_total: Counter = Counter()
-    resume_path = _resolve_resume(cfg, ckpts)
-    if resume_path:
-        state = torch.load(resume_path, map_location="cpu", weights_only=False)
+    if state is not None:
         unwrap(model).load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         if scaler is not None and state.get("scaler"):
@@ -399,6 +402,7 @@ def train(cfg: TrainConfig) -> dict:
         if state.get("data") is not None:
             dataset.load_state_dict(state["data"][info.rank])
         log.info("resumed from %s at step %d epoch %d", resume_path, step, epoch)
+        del state
     if info.is_main:
         with open(os.path.join(cfg.output_dir, "train_config.json"), "w", encoding="utf-8") as f:
             json.dump({"config": asdict(cfg), "model_cfg": model_cfg, "world_size": info.world_size,
@@ -415,7 +419,8 @@ def train(cfg: TrainConfig) -> dict:
             ckpts.save({"model": unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
                         "scaler": scaler.state_dict() if scaler is not None else None, "step": step,
                         "epoch": next_epoch, "data": positions if position is not None else None,
-                        "counters": counters, "model_cfg": model_cfg, "config": asdict(cfg)}, step)
+                        "counters": counters, "table_version": dataset.snapshot.version, "model_cfg": model_cfg,
+                        "config": asdict(cfg)}, step)
         _barrier(info)
 
     runlog = RunLog(cfg, info.is_main)

@@ -54,7 +54,7 @@ def run_ours(args, table: str, out: str) -> dict:
                       tokenizer_vocab_size=2000, text_vocab_size=CLIP_BPE_VOCAB, batch_size=args.batch_size,
                       max_steps=args.steps, warmup_steps=2, workers=args.workers, device=args.device,
                       precision=args.precision, log_every=max(1, args.steps // 6), save_every=None,
-                      grad_checkpointing=args.grad_checkpointing)
+                      grad_checkpointing=args.grad_checkpointing, grad_clip=None)  # open_clip's default: no clipping
     summary = train(cfg)
     with open(os.path.join(out, "log.csv"), encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -89,7 +89,7 @@ def run_synthetic(args, tokenizer_dir: str) -> dict:
     model, cfg = create_model(args.model, tok, device=info.device, grad_checkpointing=args.grad_checkpointing,
                               vocab_size=CLIP_BPE_VOCAB)
     stepper = make_stepper(model, info, precision=resolve_precision(args.precision, info.device), lr=1e-4,
-                           weight_decay=0.2, grad_clip=1.0)
+                           weight_decay=0.2, grad_clip=None)
     size = cfg["vision_cfg"]["image_size"]
     images = torch.randn(args.batch_size, 3, size, size)
     texts = torch.randint(4, tok.vocab_size, (args.batch_size, ctx))
@@ -198,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto")
     ap.add_argument("--grad-checkpointing", action="store_true")
     ap.add_argument("--modes", default="loader,synthetic,loader_only,open_clip")
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args(argv)
     sys.path.insert(0, os.getcwd())
     import logging
@@ -212,24 +213,34 @@ def main(argv: list[str] | None = None) -> int:
                      "machine": {"python": platform.python_version(), "torch": torch.__version__,
                                  "cpus": os.cpu_count(), "load_avg": os.getloadavg(),
                                  "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}}
-    run_dir = os.path.join(args.out, "run")
-    if "loader" in modes:
-        results["loader"] = run_ours(args, table, run_dir)
-    tok_dir = os.path.join(run_dir, "tokenizer")
-    if "synthetic" in modes and os.path.exists(tok_dir):
-        results["synthetic"] = run_synthetic(args, tok_dir)
-    if "loader_only" in modes and os.path.exists(tok_dir):
-        results["loader_only"] = run_loader_only(args, table, tok_dir)
-    if "open_clip" in modes:
-        threads = results.get("loader", {}).get("torch_threads") if not torch.cuda.is_available() else None
-        results["open_clip"] = run_open_clip(args, table, os.path.join(args.out, "open_clip"), threads)
+    # Modes are interleaved and repeated: on a shared machine the load drifts; the median is reported.
+    runs: dict[str, list[dict]] = {}
+    tok_dir = os.path.join(args.out, "run0", "tokenizer")
+    for r in range(args.repeats):
+        run_dir = os.path.join(args.out, f"run{r}")
+        if "loader" in modes:
+            runs.setdefault("loader", []).append(run_ours(args, table, run_dir))
+        if "synthetic" in modes and os.path.exists(tok_dir):
+            runs.setdefault("synthetic", []).append(run_synthetic(args, tok_dir))
+        if "open_clip" in modes:
+            threads = runs["loader"][-1]["torch_threads"] if "loader" in runs and not torch.cuda.is_available() \
+                else None
+            runs.setdefault("open_clip", []).append(
+                run_open_clip(args, table, os.path.join(args.out, f"open_clip{r}"), threads))
+        if "loader_only" in modes and os.path.exists(tok_dir):
+            runs.setdefault("loader_only", []).append(run_loader_only(args, table, tok_dir))
+    for mode, rs in runs.items():
+        rates = sorted(x.get("samples_per_s", float("nan")) for x in rs)
+        results[mode] = {"samples_per_s": rates[len(rates) // 2], "all_samples_per_s": rates,
+                         **{k: v for k, v in rs[-1].items() if k not in ("samples_per_s", "log")}}
     results["machine"]["load_avg_end"] = os.getloadavg()
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as f:
         json.dump(results, f, indent=1)
-    print("| mode | samples/s |\n|---|---|")
+    print("| mode | samples/s (median) | runs |\n|---|---|---|")
     for mode in ("loader", "synthetic", "open_clip", "loader_only"):
         if mode in results:
-            print(f"| {mode} | {results[mode].get('samples_per_s', float('nan')):.1f} |")
+            runs_text = ", ".join(f"{x:.1f}" for x in results[mode].get("all_samples_per_s", []))
+            print(f"| {mode} | {results[mode].get('samples_per_s', float('nan')):.1f} | {runs_text} |")
     if "loader" in results and "synthetic" in results:
         overhead = 1 - results["loader"]["samples_per_s"] / results["synthetic"]["samples_per_s"]
         print(f"loader overhead vs synthetic: {overhead:.1%}")

@@ -108,6 +108,15 @@ def test_page_views_rank_titles_when_given(dumps):
     assert result.stats["languages"]["en"]["wikipedia"]["title_ranking"] == "page_views"
 
 
+def test_languages_filter_and_file_uri_output(dumps, tmp_path):
+    out = tmp_path / "o" / "m.parquet"
+    config = _config(dumps, langs=("en", "zh"), languages=["zh"], output=f"file://{out}")
+    result = B.build_metadata(config)
+    assert list(result.metadata.entries) == ["zh"]
+    B.write_outputs(result, config)
+    assert read_metadata(str(out)) == result.metadata and (tmp_path / "o" / "_stats.json").exists()
+
+
 def test_plain_text_input(tmp_path):
     text = tmp_path / "zh.txt"
     text.write_text('<doc id="1" url="x" title="熊猫">\n熊猫吃竹子。\n熊猫是动物。\n</doc>\n', encoding="utf-8")
@@ -177,7 +186,10 @@ def test_cli_local_writes_table_stats_and_metaclip_export(dumps, tmp_path, capsy
 
 @pytest.fixture(scope="module")
 def spark_build(spark, dumps, tmp_path_factory):
-    config = _config(dumps, langs=("en", "zh", "ja"), rules=RULES, engine="spark", page_views=[dumps["views"]])
+    thai = tmp_path_factory.mktemp("text") / "th.txt"
+    thai.write_text("ฉันรักภาษาไทย เพราะว่าแมวน่ารัก\nแมวน่ารัก\n", encoding="utf-8")
+    config = _config(dumps, langs=("en", "zh", "ja"), rules=RULES, engine="spark", page_views=[dumps["views"]],
+                     plain_text={"th": [str(thai)]})
     result = B.build_metadata(config, spark)
     out = tmp_path_factory.mktemp("spark_out") / "metadata.parquet"
     config.output = str(out)
@@ -190,12 +202,28 @@ def test_spark_engine_equals_local_engine(spark_build):
     config, spark_result = spark_build
     local = B.build_metadata(B.BuildConfig(**{**config.__dict__, "engine": "local"}).validate())
     assert spark_result.metadata == local.metadata
-    for lang in ("en", "zh", "ja"):
+    # th (plain text, pythainlp): แมว 2, น่ารัก 2, 4 words once: V=6 -> floor(1.5)=1; no pair has PMI > 3.3
+    assert _wiki(spark_result.metadata, "th") == ["น่ารัก"]
+    for lang in ("en", "zh", "ja", "th"):
         got, want = spark_result.stats["languages"][lang], local.stats["languages"][lang]
         for key in ("candidates", "quota", "merge", "wikipedia"):
             assert got[key] == want[key], (lang, key)
     assert _wiki(spark_result.metadata, "en")[:7] == EN_UNIGRAM_RANKING[:4] + EN_BIGRAMS_PMI_3_3[:3]
     assert validate_metadata_file(config.output) == []
+
+
+@pytest.mark.spark
+def test_outputs_through_hadoop_file_system(spark, spark_build, tmp_path, monkeypatch):
+    config, result = spark_build
+    monkeypatch.setattr(B, "_is_local", lambda path: False)  # take the remote (Hadoop FS) branch
+    target = tmp_path / "remote" / "metadata.parquet"
+    remote = B.BuildConfig(**{**config.__dict__, "output": f"file://{target}"})
+    B.write_outputs(result, remote, spark)
+    B.write_outputs(result, remote, spark)  # replacing an existing file works too
+    assert read_metadata(str(target)) == result.metadata
+    assert json.loads((tmp_path / "remote" / "_stats.json").read_text())["fingerprint"] == result.stats["fingerprint"]
+    assert sorted(p.name for p in (tmp_path / "remote").iterdir() if not p.name.startswith(".")) == \
+        ["_stats.json", "metadata.parquet"]
 
 
 @pytest.mark.spark
@@ -223,3 +251,38 @@ def test_curation_pipeline_runs_on_built_metadata(spark, spark_build, tmp_path):
     assert {"red", "apple", "is a", "Date palm"} <= by_lang["en"]
     assert {"熊猫", "吃竹子", "我喜欢"} <= by_lang["zh"]
     assert "ja" in by_lang
+
+
+@pytest.mark.spark
+@pytest.mark.parametrize("suffix", [".xml.bz2", ".xml"])
+def test_dump_split_across_many_tasks_counts_every_page_once(spark, tmp_path, suffix):
+    import random
+
+    from curation.metadata_sources.export_xml import DumpPage, write_dump
+    from curation.metadata_sources.local import LocalCounts
+    from curation.metadata_sources.spark_wiki import SparkCounts
+
+    rng = random.Random(0)
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
+    pages = [DumpPage(f"Page {i}", " ".join(rng.choice(words) for _ in range(rng.randint(5, 300))) + f" [[Page {i // 2}]]")
+             for i in range(1500)]
+    path = str(tmp_path / f"split{suffix}")
+    write_dump(path, pages, "en", pages_per_stream=50)
+    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "16384")
+    try:
+        counts = SparkCounts.from_inputs(spark, {"en": [path]}, {}, max_keys=1000)
+        assert counts.counts.rdd.getNumPartitions() >= 1
+        summary = counts.summaries()["en"]
+        got = counts.unigram_candidates({"en": 10})["en"]
+        titles, n_titles = counts.title_candidates({"en": 5})
+        counts.close()
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+    local = LocalCounts.from_files({"en": [path]}, {})
+    want = local.summaries()["en"]
+    assert summary.stats["articles"] == 1500 and summary.stats == want.stats
+    assert (summary.tokens, summary.unigram_types, summary.bigram_types) == (want.tokens, want.unigram_types,
+                                                                             want.bigram_types)
+    assert got == local.unigram_candidates({"en": 10})["en"]
+    assert (titles, n_titles) == local.title_candidates({"en": 5})

@@ -84,3 +84,16 @@ def test_corrupt_bytes_never_crash_a_worker(tmp_path):
         stats.update(b["stats"])
     assert sum(len(b["uids"]) for b in batches) + stats["decode_error"] + stats["null_image"] == 5
     assert stats["null_image"] == 1 and stats["decode_error"] >= 1
+
+
+def test_download_job_layout_default_root(tmp_path):
+    """curation.download with output_format=files: <root>/curated_images + <root>/images/curated/00000/<key>.jpg."""
+    shard = tmp_path / "images" / "curated" / "00000"
+    shard.mkdir(parents=True)
+    (shard / "000000000.jpg").write_bytes(_jpeg())
+    table = pa.table({"uid": _uids(1), "text": ["t"], "key": ["000000000"], "image_path": ["00000/000000000.jpg"]})
+    write_table(table, str(tmp_path / "curated_images"), num_files=1)
+    ds = CuratedDataset(DataConfig(table=str(tmp_path / "curated_images")), batch_size=1,
+                        image_transform=lambda im: im.size)
+    assert ds.image_spec.path_column == "image_path"
+    assert [b["uids"] for b in make_loader(ds, num_workers=0)] == [_uids(1)]

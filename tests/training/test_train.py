@@ -5,11 +5,15 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 
+import pyarrow as pa
 import pytest
+from deltalake import write_deltalake
 
 from training.launch import parse_args
 from training.records import DataConfig
+from training.tables import open_table
 from training.train import TrainConfig, cosine_lr, train
 
 
@@ -39,12 +43,18 @@ def _order(out: str) -> list:
 
 
 def test_resume_continues_with_the_same_batches(demo_roots, tmp_path):
-    root = demo_roots["delta"]
+    root = str(tmp_path / "data")
+    shutil.copytree(demo_roots["delta"], root)
     full = str(tmp_path / "full")
     train(_cfg(root, full, max_steps=14, workers=2))  # ~12 steps per epoch: crosses an epoch border
     part = str(tmp_path / "part")
     first = train(_cfg(root, part, max_steps=14, workers=2, stop_at_step=5))
     assert first["steps"] == 5 and not first["finished"]
+    # the Delta table moves on meanwhile; the resumed run stays on the version it started from
+    extra = pa.table({"uid": ["f" * 24], "url": ["u"], "text": ["new"], "lang": ["en"],
+                      "entry_ids": pa.array([[0]], pa.list_(pa.int32())), "keep_prob": [1.0], "jpg": [b"x"]})
+    write_deltalake(f"{root}/curated", extra, mode="append", schema_mode="merge")
+    assert open_table(f"{root}/curated").num_rows == open_table(f"{root}/curated", version=2).num_rows + 1
     second = train(_cfg(root, part, max_steps=14, workers=2, resume="latest"))
     assert second["steps"] == 14 and second["finished"]
     assert _order(part) == _order(full)

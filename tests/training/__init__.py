@@ -1,0 +1,1 @@
+"""Training package tests (no Spark): tables are written with pyarrow and deltalake."""
