@@ -229,6 +229,8 @@ def _wiki_counts(config: BuildConfig, spark):
         return LocalCounts.from_files(config.dumps, config.plain_text, config.page_views, extra)
     from curation.metadata_sources.spark_wiki import SparkCounts, list_files
 
+    if spark is None:
+        raise BuildError("the Spark engine needs a SparkSession (or use --engine local)")
     missing = [p for ps in (*config.dumps.values(), *config.plain_text.values()) for p in ps] + config.page_views
     missing = [p for p in missing if not list_files(spark, p)]
     if missing:

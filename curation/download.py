@@ -5,18 +5,19 @@ Reads ``curated`` (offline) or ``matched`` (online balancing) under a curation o
 de-duplicates by uid and downloads every image once with img2dataset's ``pyspark`` distributor on
 the active SparkSession. Layout (``<images>`` defaults to ``<root>/images/<source>``)::
 
-    <images>/_urls/                     uid, url, shard: the url list img2dataset reads, sorted by
+    <images>/url_list/                  uid, url, shard: the url list img2dataset reads, sorted by
                                         uid, cut into files of whole shards; _manifest.json
     <images>/00000.parquet              img2dataset shard (uid, key, status, error_message, width,
     <images>/00000_stats.json           height, ..., jpg) and its per-shard stats (the completion
                                         marker img2dataset's incremental mode trusts)
-    <root>/download_status              one row per uid of the source: downloaded, or failed with a
+    <root>/<source>_download_status     one row per uid of the source: downloaded, or failed with a
                                         reason (http_404, timeout, decode_error, too_small, ...)
-    <root>/curated_images               the source rows of downloaded images joined with their bytes
-      (or matched_images)               (column ``jpg``): what ``training.launch --table`` reads
-    <root>/_stats.json                  section ``download``
+    <root>/<source>_images              the source rows of downloaded images joined with their bytes
+                                        (column ``jpg``): what ``training.launch --table`` reads
+    <root>/_stats.json                  section ``download_<source>``
 
-Failed images are only in ``download_status``; the training table holds successes only.
+``<source>`` is ``curated`` or ``matched``. Failed images are only in the status table; the
+training table holds successes only.
 Re-running resumes: the url list is reused when the source is unchanged and img2dataset skips
 every shard that has its ``_stats.json``. The same source always gives the same shard assignment
 (shard = position of the uid in uid order // samples per shard).
@@ -54,8 +55,7 @@ OUTPUT_FORMATS = ("parquet", "webdataset", "files")
 RESIZE_MODES = ("no", "keep_ratio", "center_crop", "border", "keep_ratio_largest")
 ENCODE_FORMATS = ("jpg", "png", "webp")
 DEFAULT_DISALLOWED = ("noai", "noimageai", "noindex", "noimageindex")
-STATUS_TABLE = "download_status"
-URLS_DIR = "_urls"
+URLS_DIR = "url_list"
 MANIFEST = "_manifest.json"
 STATS_FILE = "_stats.json"
 SHARD_DIGITS = 5  # img2dataset oom_shard_count: shard files 00000.parquet ... 99999.parquet
@@ -115,6 +115,14 @@ class DownloadConfig:
         return f"{self.source}_images"
 
     @property
+    def status_table(self) -> str:
+        return f"{self.source}_download_status"
+
+    @property
+    def stats_section(self) -> str:
+        return f"download_{self.source}"
+
+    @property
     def image_column(self) -> str | None:
         """The training table's image-bytes column (None for ``files``: a path column instead)."""
         return None if self.output_format == "files" else self.encode_format
@@ -125,7 +133,8 @@ class DownloadConfig:
             (self.source in SOURCES, f"--source must be one of {SOURCES}, got {self.source!r}"),
             (self.output_format in OUTPUT_FORMATS,
              f"--output-format must be one of {OUTPUT_FORMATS}, got {self.output_format!r}"),
-            (self.resize_mode in RESIZE_MODES, f"--resize-mode must be one of {RESIZE_MODES}, got {self.resize_mode!r}"),
+            (self.resize_mode in RESIZE_MODES,
+             f"--resize-mode must be one of {RESIZE_MODES}, got {self.resize_mode!r}"),
             (self.encode_format in ENCODE_FORMATS,
              f"--encode-format must be one of {ENCODE_FORMATS}, got {self.encode_format!r}"),
             (self.image_size >= 8, "--image-size must be >= 8"),
@@ -139,7 +148,8 @@ class DownloadConfig:
             (self.thread_count >= 1 and self.subjob_size >= 1, "--thread-count and --subjob-size must be >= 1"),
             (self.number_sample_per_shard >= 1, "--number-sample-per-shard must be >= 1"),
             (self.output_partitions >= 0, "--output-partitions must be >= 0"),
-            (self.compute_hash in (None, "md5", "sha256", "sha512"), "--compute-hash must be md5, sha256, sha512 or none"),
+            (self.compute_hash in (None, "md5", "sha256", "sha512"),
+             "--compute-hash must be md5, sha256, sha512 or none"),
             (bool(self.output), "--output is required"),
         ]
         for ok, message in checks:
@@ -169,7 +179,7 @@ def _jsonable(value):
 
 def _absolute(path: str) -> str:
     """img2dataset (fsspec) and Spark (Hadoop) must see the same folder: make local paths absolute."""
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", path):
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", path):  # a URI (s3a://, hdfs://, dbfs:/, file:/...)
         return path.rstrip("/")
     return os.path.abspath(path)
 
@@ -178,7 +188,7 @@ def build_parser(prog: str = "wwclip-download") -> argparse.ArgumentParser:
     d = DownloadConfig()
     p = argparse.ArgumentParser(prog=prog, description=(
         "Download the images of a curation output with img2dataset (pyspark distributor) and write "
-        "download_status plus a training-ready <source>_images table."))
+        "<source>_download_status plus a training-ready <source>_images table."))
     p.add_argument("--output", default=d.output, help="curation output root (local path or URI) [%(default)s]")
     p.add_argument("--format", default=d.format, choices=FORMATS, help="table format [%(default)s]")
     p.add_argument("--source", default=d.source, choices=SOURCES,
@@ -315,7 +325,8 @@ def unique_urls(source):
             .agg(F.min("url").alias("url"), F.countDistinct("url").alias("n_urls")))
 
 
-def assign_shards(urls, number_sample_per_shard: int, shards_per_file: int = SHARDS_PER_URL_FILE):
+def assign_shards(urls, number_sample_per_shard: int, shards_per_file: int = SHARDS_PER_URL_FILE,
+                  total: int | None = None):
     """``uid, url, shard`` in uid order, one partition per url-list file of whole shards.
 
     The position of a uid in uid order fixes its shard, so the same set of (uid, url) always
@@ -326,12 +337,12 @@ def assign_shards(urls, number_sample_per_shard: int, shards_per_file: int = SHA
 
     per_file = number_sample_per_shard * shards_per_file
     ordered = urls.select("uid", "url").orderBy("uid").rdd.zipWithIndex()
-    n = urls.sparkSession.sparkContext.broadcast(number_sample_per_shard)
-    total = ordered.count()
+    total = ordered.count() if total is None else total
     n_files = max(1, math.ceil(total / per_file))
     if n_files >= 100_000:  # part-%05d names stop sorting numerically there
         raise ConfigError(f"{total} urls make {n_files} url-list files; raise --number-sample-per-shard")
-    keyed = ordered.map(lambda t: (t[1] // per_file, (t[0][0], t[0][1], t[1] // n.value)))
+    n = number_sample_per_shard
+    keyed = ordered.map(lambda t: (t[1] // per_file, (t[0][0], t[0][1], shard_of(t[1], n))))
     rows = keyed.partitionBy(n_files, lambda k: k).values()
     schema = T.StructType([T.StructField("uid", T.StringType(), False), T.StructField("url", T.StringType(), False),
                            T.StructField("shard", T.LongType(), False)])
@@ -349,7 +360,8 @@ def urls_fingerprint(urls) -> tuple[str, dict]:
         F.sum(F.xxhash64("uid", F.coalesce("url", F.lit(""))).cast("decimal(38,0)")).alias("h1"),
         F.sum(F.xxhash64(F.lit("wwclip"), "uid", F.coalesce("url", F.lit(""))).cast("decimal(38,0)")).alias("h2"),
     ).collect()[0]
-    counts = {"uids": int(row["uids"]), "no_url": int(row["no_url"] or 0), "several_urls": int(row["several_urls"] or 0)}
+    counts = {"uids": int(row["uids"]), "no_url": int(row["no_url"] or 0),
+              "several_urls": int(row["several_urls"] or 0)}
     digest = hashlib.sha256(f"{row['uids']}|{row['h1']}|{row['h2']}".encode()).hexdigest()[:16]
     return digest, counts
 
@@ -386,7 +398,7 @@ def shard_name(shard: int) -> str:
 # ---------------------------------------------------------------- url list + manifest
 
 def prepare_url_list(spark, cfg: DownloadConfig, source) -> dict:
-    """Write ``<images>/_urls`` (reused when the source and settings are unchanged); the manifest.
+    """Write ``<images>/url_list`` (reused when the source and settings are unchanged); the manifest.
 
     Refuses to mix shards of a different url list or different image settings into ``<images>``:
     that needs ``--overwrite`` (or another ``--images-dir``)."""
@@ -419,7 +431,8 @@ def prepare_url_list(spark, cfg: DownloadConfig, source) -> dict:
         else:
             delete_path(spark, urls_dir)
             if counts["uids"] > counts["no_url"]:
-                listed, total = assign_shards(urls.where("url IS NOT NULL"), cfg.number_sample_per_shard)
+                listed, total = assign_shards(urls.where("url IS NOT NULL"), cfg.number_sample_per_shard,
+                                              total=counts["uids"] - counts["no_url"])
                 listed.write.mode("errorifexists").parquet(urls_dir)
                 log.info("wrote the url list: %d urls in uid order -> %s", total, urls_dir)
         n_urls = counts["uids"] - counts["no_url"]
@@ -654,9 +667,9 @@ def _img2dataset_version() -> str:
 
 
 def run_download(spark, cfg: DownloadConfig) -> dict:
-    """The whole stage; returns the ``download`` section it records in ``<output>/_stats.json``.
+    """The whole stage; returns the section ``download_<source>`` it records in ``<output>/_stats.json``.
 
-    Every uid of the source ends in exactly one ``download_status`` row (checked here, else
+    Every uid of the source ends in exactly one ``<source>_download_status`` row (checked here, else
     RuntimeError); the training table holds the source rows of downloaded uids only."""
     cfg.validate()
     t0 = time.time()
@@ -667,17 +680,30 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
         if cfg.overwrite:
             log.warning("--overwrite: deleting %s", cfg.images)
             delete_path(spark, cfg.images)
+        steps: dict[str, float] = {}
+        clock = [time.time()]
+
+        def step(name: str) -> None:
+            now = time.time()
+            steps[name] = round(now - clock[0], 2)
+            clock[0] = now
+            log.info("download: %s done in %.1fs", name, steps[name])
+
         manifest = prepare_url_list(spark, cfg, source)
-        t_download = time.time()
-        if manifest["urls"]:
+        step("url_list")
+        done = [s for s in completed_shards(spark, cfg.images) if s < manifest["shards"]]
+        if len(done) < manifest["shards"]:
+            log.info("download: %d of %d shards to fetch", manifest["shards"] - len(done), manifest["shards"])
             run_img2dataset(spark, cfg, f"{cfg.images}/{URLS_DIR}")
-        download_seconds = time.time() - t_download
+        else:
+            log.info("download: all %d shards complete, nothing to fetch", manifest["shards"])
+        step("img2dataset")
         shards = [s for s in completed_shards(spark, cfg.images) if s < manifest["shards"]]
 
         n_status = max(1, math.ceil(path_bytes(spark, f"{cfg.images}/{URLS_DIR}") / TARGET_FILE_BYTES))
         status = status_table(spark, cfg, source, shards)
-        write_table(arrange(status, n_status, "uid", ["uid"]), cfg.output, STATUS_TABLE, cfg.format)
-        status = read_table(spark, cfg.output, STATUS_TABLE, cfg.format)
+        write_table(arrange(status, n_status, "uid", ["uid"]), cfg.output, cfg.status_table, cfg.format)
+        status = read_table(spark, cfg.output, cfg.status_table, cfg.format)
         groups = _counts(status, "status", "reason")
         n_rows = sum(g[-1] for g in groups)
         n_unique = status.select("uid").distinct().count()
@@ -686,6 +712,7 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
                                f"{n_rows} status rows, {n_unique} distinct uids")
         downloaded = sum(g[-1] for g in groups if g[0] == DOWNLOADED)
         by_reason = dict(sorted((g[1], g[-1]) for g in groups if g[0] == FAILED))
+        step("status_table")
 
         view_rows = 0
         if downloaded:
@@ -694,9 +721,14 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
                 1, math.ceil(path_bytes(spark, cfg.images) * max(1.0, ratio) / TARGET_FILE_BYTES))
             view = training_view(source, downloaded_images(spark, cfg, shards), n_view, cfg.source == "matched")
             write_table(view, cfg.output, cfg.view_table, cfg.format)
-            view_rows = read_table(spark, cfg.output, cfg.view_table, cfg.format).count()
+            written = read_table(spark, cfg.output, cfg.view_table, cfg.format)
+            view_rows, view_uids = written.count(), written.select("uid").distinct().count()
+            if view_uids != downloaded:
+                raise RuntimeError(f"{cfg.view_table} has {view_uids} images but {downloaded} were downloaded: "
+                                   f"the shards under {cfg.images} are inconsistent (use --overwrite)")
         else:  # never leave a training table of an earlier run next to a status table that disowns it
             delete_path(spark, table_path(cfg.output, cfg.view_table))
+        step("training_table")
 
         section = {
             "source": cfg.source, "source_table": table_path(cfg.output, cfg.source), "format": cfg.format,
@@ -708,17 +740,17 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
                        "missing": [s for s in range(manifest["shards"]) if s not in set(shards)][:100]},
             "complete": len(shards) == manifest["shards"],
             "img2dataset": shard_stats(spark, cfg.images, shards),
-            "status_table": table_path(cfg.output, STATUS_TABLE),
+            "status_table": table_path(cfg.output, cfg.status_table),
             "training_table": table_path(cfg.output, cfg.view_table) if view_rows else None,
             "training_rows": view_rows, "image_column": cfg.image_column or "image_path",
             "urls_fingerprint": manifest["urls_fingerprint"],
             "settings": {k: v for k, v in cfg.to_dict().items() if k != "spark_conf"},
-            "download_seconds": round(download_seconds, 2), "seconds": round(time.time() - t0, 2),
+            "step_seconds": steps, "seconds": round(time.time() - t0, 2),
             "completed_at": _now(),
             "versions": {"worldwide_clip": __version__, "img2dataset": _img2dataset_version()},
         }
         stats = read_json(spark, table_path(cfg.output, STATS_FILE))
-        stats.setdefault("stages", {})["download"] = section
+        stats.setdefault("stages", {})[cfg.stats_section] = section
         write_json(spark, table_path(cfg.output, STATS_FILE), stats)
         return section
     finally:
@@ -726,7 +758,7 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
 
 
 def format_summary(section: dict) -> str:
-    """A few lines for the terminal, from the ``download`` section alone."""
+    """A few lines for the terminal, from the ``download_<source>`` section alone."""
     n, ok = section["uids"], section["downloaded"]
     reasons = ", ".join(f"{k}={v}" for k, v in section["failed_by_reason"].items())
     lines = [f"download: {n} images of '{section['source']}' -> {section['images_dir']} ({section['output_format']} "

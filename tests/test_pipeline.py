@@ -167,3 +167,15 @@ def test_config_errors_come_before_any_work(spark, inputs, tmp_path):
 def test_stage_without_its_input_table_fails_clearly(spark, inputs, tmp_path):
     with pytest.raises(TableError, match="table 'matched' not found"):
         pipeline.run_stage(spark, _config(inputs, tmp_path / "empty", "delta"), "sample")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "delta"])
+def test_input_where_nothing_is_rejected(spark, inputs, tmp_path, fmt):
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text('{"url": "https://a.example.org/1.jpg", "text": "a photo of a black cat on the sofa"}\n'
+                     '{"url": "https://a.example.org/2.jpg", "text": "red car parked in the city at sunset"}\n')
+    cfg = _config(inputs, tmp_path / "out", fmt, input=str(clean))
+    stats = pipeline.run_curate(spark, cfg)
+    assert stats["stages"]["match"]["matched"] == 2 and stats["stages"]["match"]["rejects"] == 0
+    rejects = read_table(spark, cfg.output, "rejects", fmt)
+    assert rejects.count() == 0 and "reason" in rejects.columns

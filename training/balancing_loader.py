@@ -52,7 +52,11 @@ def probs_by_lang_from_table(table: pa.Table) -> dict[str, np.ndarray]:
 def load_entry_probs(uri: str, *, format: str = "auto", version: int | None = None,
                      storage_options: dict[str, str] | None = None) -> dict[str, np.ndarray]:
     """Read a whole ``entry_probs`` table (small: one row per metadata entry) into per-language arrays."""
-    snap = open_table(uri, format=format, version=version, storage_options=storage_options)
+    return probs_from_snapshot(open_table(uri, format=format, version=version, storage_options=storage_options))
+
+
+def probs_from_snapshot(snap: TableSnapshot) -> dict[str, np.ndarray]:
+    """Per-language probability arrays of a pinned ``entry_probs`` snapshot."""
     reader = RowGroupReader(snap)
     parts = [reader.read(fi, rg, PROBS_COLUMNS)
              for fi, f in enumerate(snap.files) for rg in range(len(f.row_group_rows))]

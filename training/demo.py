@@ -1,6 +1,6 @@
 """One command, offline: generate the multilingual shapes set → train a small CLIP → evaluate.
 
-    python -m training.demo --out /tmp/wwclip-demo
+    python -m training.demo                 # writes to $TMPDIR/wwclip-demo (or --out DIR)
 
 Writes the curated tables (``demo_data``), trains ``wwclip-small`` on CPU (or GPU) from them with
 online MetaCLIP 2 balancing and a tokenizer trained on the captions, then reports zero-shot
@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import time
 
 from training.demo_data import generate
@@ -60,7 +61,8 @@ def _cuda() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m training.demo", description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="wwclip-demo")
+    ap.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "wwclip-demo"),
+                    help="output folder (data, run, demo_results.json) [%(default)s]")
     ap.add_argument("--format", choices=("parquet", "delta"), default="parquet")
     ap.add_argument("--mode", choices=("online", "offline"), default="online")
     ap.add_argument("--model", default="wwclip-small")

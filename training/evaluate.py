@@ -181,7 +181,7 @@ def load_zero_shot_data(source: str, image_column: str | None = None) -> tuple[l
 
 def load_retrieval_data(source: str, image_column: str | None = None):
     """``(uids, texts, payloads, langs)`` from a table or a folder with ``captions.jsonl``."""
-    if os.path.isdir(source) and not _is_table(source) or source.endswith(".jsonl"):
+    if source.endswith(".jsonl") or (os.path.isdir(source) and not _is_table(source)):
         path = source if source.endswith(".jsonl") else os.path.join(source, "captions.jsonl")
         root = os.path.dirname(path)
         uids, texts, pays, langs = [], [], [], []

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from training.balancing_loader import MATCHED_COLUMNS, load_entry_probs, sample_run, uid_runs
+from training.balancing_loader import MATCHED_COLUMNS, probs_from_snapshot, sample_run, uid_runs
 from training.images import ImageSpec, payloads, resolve_image_spec
 from training.sharding import Unit, assign_units, blocks, epoch_order, list_units, sample_order_key
 from training.tables import RowGroupReader, TableSnapshot, open_table
@@ -109,10 +109,13 @@ class EpochReader:
                 self.snapshot.schema, config.table, bytes_column=config.image_bytes_column,
                 path_column=config.image_path_column, key_column=config.image_key_column, root=config.image_root)
         self.probs_by_lang = probs_by_lang
+        self.probs_version: int | None = None  # Delta version of entry_probs (checkpoints pin it)
         if online and probs_by_lang is None:
             assert config.entry_probs is not None
-            self.probs_by_lang = load_entry_probs(config.entry_probs, version=config.entry_probs_version,
-                                                  storage_options=config.storage_options)
+            probs = open_table(config.entry_probs, version=config.entry_probs_version,
+                               storage_options=config.storage_options)
+            self.probs_version = probs.version
+            self.probs_by_lang = probs_from_snapshot(probs)
         partitions = {f.partition_values for f in self.snapshot.files}
         if online and len(partitions) > 1:
             log.warning("%s has %d partitions (%s …): the loader groups an image's texts within one file, so an "
@@ -253,7 +256,6 @@ class EpochReader:
         return round(kept * total / max(rows, 1))
 
 
-
 def iter_epoch_records(table: str | TableSnapshot, *, mode: str = "offline",
                        probs_by_lang: Mapping[str, np.ndarray] | None = None, seed: int = 0, epoch: int = 0,
                        world_size: int = 1, num_workers: int = 1, load_images: bool = False,
@@ -264,7 +266,7 @@ def iter_epoch_records(table: str | TableSnapshot, *, mode: str = "offline",
     cfg = DataConfig(table=uri, mode=mode, seed=seed, **config)  # type: ignore[arg-type]
     for rank in range(world_size):
         ds = EpochReader(cfg, rank=rank, world_size=world_size, load_images=load_images, snapshot=snapshot,
-                            probs_by_lang=probs_by_lang)
+                         probs_by_lang=probs_by_lang)
         snapshot = ds.snapshot
         probs_by_lang = ds.probs_by_lang
         for w in range(num_workers):

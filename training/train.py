@@ -370,9 +370,11 @@ def train(cfg: TrainConfig) -> dict:
     ckpts = Checkpoints(cfg.output_dir, cfg.keep_checkpoints)
     resume_path = _resolve_resume(cfg, ckpts)
     state = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
-    if state is not None and cfg.data.version is None and state.get("table_version") is not None:
-        # a Delta table may have new versions since: resume on the snapshot the run started from
-        cfg = replace(cfg, data=replace(cfg.data, version=int(state["table_version"])))
+    if state is not None:
+        # Delta tables may have new versions since: resume on the snapshots the run started from
+        pins = {"version": state.get("table_version"), "entry_probs_version": state.get("entry_probs_version")}
+        pins = {k: int(v) for k, v in pins.items() if v is not None and getattr(cfg.data, k) is None}
+        cfg = replace(cfg, data=replace(cfg.data, **pins))
     context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
     tokenizer = prepare_tokenizer(cfg, context_length, info)
     model, model_cfg = create_model(cfg.model, tokenizer, device=info.device, grad_checkpointing=cfg.grad_checkpointing,
@@ -407,7 +409,8 @@ def train(cfg: TrainConfig) -> dict:
         with open(os.path.join(cfg.output_dir, "train_config.json"), "w", encoding="utf-8") as f:
             json.dump({"config": asdict(cfg), "model_cfg": model_cfg, "world_size": info.world_size,
                        "precision": precision, "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
-                       "table_version": dataset.snapshot.version}, f, indent=1, default=str)
+                       "table_version": dataset.snapshot.version, "entry_probs_version": dataset.probs_version},
+                      f, indent=1, default=str)
         log.info("training %s on %s (%s, %s): %d rank(s) × batch %d, ~%d steps/epoch, %d steps, %s",
                  cfg.model, cfg.data.table, cfg.data.mode, dataset.snapshot.format, info.world_size, cfg.batch_size,
                  steps_per_epoch, total_steps, precision)
@@ -419,7 +422,8 @@ def train(cfg: TrainConfig) -> dict:
             ckpts.save({"model": unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
                         "scaler": scaler.state_dict() if scaler is not None else None, "step": step,
                         "epoch": next_epoch, "data": positions if position is not None else None,
-                        "counters": counters, "table_version": dataset.snapshot.version, "model_cfg": model_cfg,
+                        "counters": counters, "table_version": dataset.snapshot.version,
+                        "entry_probs_version": dataset.probs_version, "model_cfg": model_cfg,
                         "config": asdict(cfg)}, step)
         _barrier(info)
 

@@ -97,7 +97,7 @@ def count_record(record: str, lang: str, buf: CountBuffer, site: SiteInfo = DEFA
     try:
         article = parse_article(page, site)
         segments = tokenize(article.text, lang, no_space)
-    except (RecursionError, ValueError):  # pathological markup: counted, never fatal
+    except Exception:  # noqa: BLE001 - pathological markup (parser errors, recursion): counted, never fatal
         buf.add(lang, STAT, BAD_RECORDS)
         return
     buf.add(lang, STAT, ARTICLES)

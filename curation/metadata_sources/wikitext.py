@@ -53,7 +53,7 @@ DROP_TAGS = frozenset((
     "ref", "references", "gallery", "math", "chem", "ce", "score", "timeline", "syntaxhighlight",
     "source", "pre", "code", "templatedata", "templatestyles", "graph", "mapframe", "maplink",
     "imagemap", "hiero", "includeonly", "inputbox", "categorytree", "charinsert", "indicator",
-    "section", "style", "script", "noinclude", "references", "langconvert", "tabs", "tab",
+    "section", "style", "script", "noinclude", "langconvert", "tabs", "tab",
 ))
 # Tags after which text is a new block: bigrams never cross them.
 BLOCK_TAGS = frozenset((

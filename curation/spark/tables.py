@@ -245,13 +245,16 @@ def write_batch(df, root: str, name: str, fmt: str, batch: str, replace_all: boo
     _cleanup_tmp(spark, root, name)
     token = uuid.uuid4().hex[:12]
     tmp = table_path(root, f"_tmp/{name}-{token}")
+    part = f"{BATCH_COLUMN}={batch}"
+    # Written without partitionBy: an empty batch still gets a file carrying the schema.
+    df.drop(BATCH_COLUMN).write.mode("errorifexists").parquet(f"{tmp}/{part}")
+    delete_path(spark, f"{tmp}/{part}/_SUCCESS")
     if replace_all:
-        df.write.mode("errorifexists").partitionBy(BATCH_COLUMN).parquet(tmp)
+        write_text(spark, f"{tmp}/_SUCCESS", "")
         _swap_in(spark, tmp, path, token, root, name)
         return path
-    df.drop(BATCH_COLUMN).write.mode("errorifexists").parquet(tmp)
-    delete_path(spark, f"{tmp}/_SUCCESS")
-    _swap_in(spark, tmp, f"{path}/{BATCH_COLUMN}={batch}", token, root, name)
+    _swap_in(spark, f"{tmp}/{part}", f"{path}/{part}", token, root, name)
+    delete_path(spark, tmp)
     write_text(spark, f"{path}/_SUCCESS", "")
     return path
 

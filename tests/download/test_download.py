@@ -43,7 +43,8 @@ def write_alt_texts(server, path: str) -> dict[str, str]:
                 caption = CAPTIONS[n % len(CAPTIONS)] if kind in ("img", "png") else CAPTIONS[0]
                 f.write(json.dumps({"url": url, "text": caption}, ensure_ascii=False) + "\n")
                 if kind == "img" and n % 4 == 0:
-                    f.write(json.dumps({"url": url, "text": CAPTIONS[(n + 3) % len(CAPTIONS)]}, ensure_ascii=False) + "\n")
+                    second = CAPTIONS[(n + 3) % len(CAPTIONS)]
+                    f.write(json.dumps({"url": url, "text": second}, ensure_ascii=False) + "\n")
                 n += 1
     return kinds
 
@@ -54,8 +55,9 @@ def curate(spark, server, tmp, fmt: str) -> tuple[str, dict[str, str]]:
     kinds = write_alt_texts(server, str(tmp / "alt_texts.jsonl"))
     write_metadata(metadata_from_lists(METADATA, "test"), str(tmp / "metadata.parquet"))
     root = str(tmp / "out")
-    pipeline.run_curate(spark, CurationConfig(input=str(tmp / "alt_texts.jsonl"), metadata=str(tmp / "metadata.parquet"),
-                                              output=root, format=fmt, t_en="1000000").validate())
+    cfg = CurationConfig(input=str(tmp / "alt_texts.jsonl"), metadata=str(tmp / "metadata.parquet"), output=root,
+                         format=fmt, t_en="1000000")
+    pipeline.run_curate(spark, cfg.validate())
     return root, kinds
 
 
@@ -66,8 +68,8 @@ def download_config(root: str, fmt: str, **kw) -> DownloadConfig:
     return DownloadConfig(**base).validate()
 
 
-def status_rows(spark, root: str, fmt: str) -> dict[str, dict]:
-    return {r["uid"]: r.asDict() for r in read_table(spark, root, "download_status", fmt).collect()}
+def status_rows(spark, root: str, fmt: str, source: str = "curated") -> dict[str, dict]:
+    return {r["uid"]: r.asDict() for r in read_table(spark, root, f"{source}_download_status", fmt).collect()}
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +104,7 @@ def test_every_uid_is_downloaded_or_failed_with_its_reason(spark, offline):
     assert section["img2dataset"]["count"] == len(curated)
     assert section["img2dataset"]["successes"] == section["downloaded"]
     stats = json.load(open(os.path.join(root, "_stats.json")))
-    assert stats["stages"]["download"]["downloaded"] == section["downloaded"] and "sample" in stats["stages"]
+    assert stats["stages"]["download_curated"]["downloaded"] == section["downloaded"] and "sample" in stats["stages"]
     # img2dataset's own per-shard stats stay next to its shards
     shard_stats = sorted(glob.glob(os.path.join(section["images_dir"], "*_stats.json")))
     assert len(shard_stats) == section["shards"]["total"]
@@ -177,18 +179,15 @@ def test_changed_settings_or_input_refuse_to_mix_shards(spark, offline):
 
 
 def test_same_urls_give_the_same_shards_whatever_the_partitioning(spark):
+    """Shard = position in uid order // samples per shard, from a scrambled, 7-partition input."""
     rows = [(f"{i * 7919 % 1000:04d}-{i}", f"http://h/{i}.jpg") for i in range(203)]
-    layouts = []
-    for parts in (1, 7):
-        df = spark.createDataFrame(rows, "uid string, url string").repartition(parts)
-        listed, total = assign_shards(unique_urls(df), 10, shards_per_file=3)
-        got = listed.rdd.mapPartitionsWithIndex(lambda p, it: [(p, r.uid, r.shard) for r in it]).collect()
-        layouts.append(got)
-        assert total == 203
-    assert layouts[0] == layouts[1]
+    df = spark.createDataFrame(rows, "uid string, url string").repartition(7)
+    listed, total = assign_shards(unique_urls(df), 10, shards_per_file=3)
+    got = listed.rdd.mapPartitionsWithIndex(lambda p, it: [(p, r.uid, r.shard) for r in it]).collect()
+    assert total == 203 and listed.rdd.getNumPartitions() == 7  # ceil(203 / 30) url-list files
     in_order = sorted(u for u, _ in rows)
-    assert [(u, s) for _, u, s in layouts[0]] == [(u, i // 10) for i, u in enumerate(in_order)]
-    assert all(p == s // 3 for p, _, s in layouts[0])  # a url-list file = 3 whole shards
+    assert [(u, s) for _, u, s in got] == [(u, i // 10) for i, u in enumerate(in_order)]
+    assert all(p == s // 3 for p, _, s in got)  # a url-list file = 3 whole shards, files in shard order
 
 
 def test_failure_reasons_are_the_same_rule_in_python_and_spark(spark):
@@ -241,11 +240,18 @@ def test_missing_source_table_fails_clearly(spark, tmp_path):
 # ---------------------------------------------------------------- Delta, online balancing, other formats
 
 @pytest.fixture(scope="module")
-def online(spark, image_server, tmp_path_factory):
-    """matched (Delta) -> download (webdataset shards) -> matched_images."""
-    root, kinds = curate(spark, image_server, tmp_path_factory.mktemp("dl_delta"), "delta")
+def online(spark, offline, tmp_path_factory):
+    """The same curation output as Delta tables -> download of ``matched`` (webdataset shards)."""
+    from curation.spark.tables import write_batch, write_table
+
+    root = str(tmp_path_factory.mktemp("dl_delta") / "out")
+    for name in ("curated", "entry_probs"):
+        write_table(read_table(spark, offline["root"], name, "parquet"), root, name, "delta")
+    matched = read_table(spark, offline["root"], "matched", "parquet")
+    write_batch(matched.repartition(2, "uid").sortWithinPartitions("uid", "text"), root, "matched", "delta", "base",
+                replace_all=True)
     section = run_download(spark, download_config(root, "delta", source="matched", output_format="webdataset"))
-    return {"root": root, "kinds": kinds, "section": section}
+    return {"root": root, "kinds": offline["kinds"], "section": section}
 
 
 def test_matched_images_keep_every_text_of_each_image(spark, online):
@@ -253,10 +259,11 @@ def test_matched_images_keep_every_text_of_each_image(spark, online):
     assert section["complete"] and section["output_format"] == "webdataset"
     assert glob.glob(os.path.join(section["images_dir"], "00000.tar"))
     matched = read_table(spark, root, "matched", "delta").select("uid", "text").collect()
-    status = status_rows(spark, root, "delta")
+    status = status_rows(spark, root, "delta", "matched")
     ok = {u for u, r in status.items() if r["status"] == "downloaded"}
     view = read_table(spark, root, "matched_images", "delta").select("uid", "text", "jpg").collect()
-    assert sorted((r["uid"], r["text"]) for r in view) == sorted((r["uid"], r["text"]) for r in matched if r["uid"] in ok)
+    expected = sorted((r["uid"], r["text"]) for r in matched if r["uid"] in ok)
+    assert sorted((r["uid"], r["text"]) for r in view) == expected
     assert len(view) > len(ok)  # some images have two texts
     assert all(r["jpg"][:2] == b"\xff\xd8" for r in view)
     assert section["failed_by_reason"]["http_404"] == 2

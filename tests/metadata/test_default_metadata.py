@@ -6,9 +6,19 @@ import os
 
 import pytest
 
-from curation.default_metadata import DEFAULT_METADATA_VERSION, build_default_metadata, main, thai_words
-from curation.metadata import (NUMBERS, default_metadata_path, read_metadata, read_metadata_version,
-                               validate_metadata_file)
+from curation.default_metadata import (
+    DEFAULT_METADATA_VERSION,
+    build_default_metadata,
+    main,
+    thai_words,
+)
+from curation.metadata import (
+    NUMBERS,
+    default_metadata_path,
+    read_metadata,
+    read_metadata_version,
+    validate_metadata_file,
+)
 
 
 def test_committed_file_is_valid_small_and_versioned():

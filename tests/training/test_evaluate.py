@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -29,7 +30,7 @@ def test_recall_at_k_exact():
 class ColourModel(torch.nn.Module):
     """Image embedding = mean RGB; text embedding = a fixed colour per word. Exercises the plumbing."""
 
-    COLOURS = {"red": [1.0, 0, 0], "green": [0, 1.0, 0], "blue": [0, 0, 1.0], "rouge": [1.0, 0, 0],
+    COLOURS: ClassVar[dict[str, list[float]]] = {"red": [1.0, 0, 0], "green": [0, 1.0, 0], "blue": [0, 0, 1.0], "rouge": [1.0, 0, 0],
                "vert": [0, 1.0, 0], "bleu": [0, 0, 1.0]}
 
     def encode_image(self, x):
@@ -79,5 +80,5 @@ def test_retrieval_from_captions_jsonl(tmp_path):
 def test_tables_as_evaluation_sources(demo_roots):
     pays, labels = load_zero_shot_data(f"{demo_roots['delta']}/eval/zeroshot")
     assert len(pays) == len(labels) == 36 and max(labels) < 12
-    uids, texts, pays, langs = load_retrieval_data(f"{demo_roots['parquet']}/eval/retrieval")
+    uids, _, pays, langs = load_retrieval_data(f"{demo_roots['parquet']}/eval/retrieval")
     assert len(set(uids)) == 36 and set(langs) >= {"zh", "ja", "en"}

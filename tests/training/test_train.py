@@ -18,9 +18,9 @@ from training.train import TrainConfig, cosine_lr, train
 
 
 def _cfg(root: str, out: str, **kw) -> TrainConfig:
-    base = dict(data=DataConfig(table=f"{root}/curated", seed=3, block_units=2), output_dir=out, model="wwclip-tiny",
-                tokenizer_vocab_size=200, batch_size=16, max_steps=6, warmup_steps=2, workers=0, log_every=2,
-                save_every=None, record_data_order=True)
+    base = {"data": DataConfig(table=f"{root}/curated", seed=3, block_units=2), "output_dir": out,
+            "model": "wwclip-tiny", "tokenizer_vocab_size": 200, "batch_size": 16, "max_steps": 6, "warmup_steps": 2,
+            "workers": 0, "log_every": 2, "save_every": None, "record_data_order": True}
     base.update(kw)
     return TrainConfig(**base)
 
