@@ -125,10 +125,7 @@ class CuratedDataset(EpochReader, tud.IterableDataset):
                 try:
                     image = load_image(rec.payload)
                     if self.image_transform is not None:
-                        # augmentation is a function of (seed, epoch, uid): identical after a resume
-                        with torch.random.fork_rng(devices=[]):
-                            torch.manual_seed(hash64(self.config.seed, self.epoch, "augment", rec.uid) >> 1)
-                            image = self.image_transform(image)
+                        image = self._augment(image, rec.uid, in_worker=info is not None)
                 except ImageError as exc:
                     stats[exc.reason] += 1
                     continue
@@ -141,6 +138,19 @@ class CuratedDataset(EpochReader, tud.IterableDataset):
                 items, stats = [], Counter()
         if items and not self.drop_last:
             yield self._collate(items, logical, cursor, stats)
+
+    def _augment(self, image, uid: str, in_worker: bool):
+        """Apply the transform with the CPU generator seeded by ``(seed, epoch, uid)``: the same
+        augmentation whatever the worker layout, and after a resume. (Seeding the generator
+        directly costs ~1 µs; ``torch.manual_seed`` ~75 µs.)"""
+        gen = torch.default_generator
+        saved = None if in_worker else gen.get_state()  # the main process keeps its own stream
+        gen.manual_seed(hash64(self.config.seed, self.epoch, "augment", uid) >> 1)
+        try:
+            return self.image_transform(image)
+        finally:
+            if saved is not None:
+                gen.set_state(saved)
 
     def _collate(self, items: list[tuple[Record, object]], worker: int, cursor: tuple[int, int],
                  stats: Counter) -> dict:
