@@ -62,12 +62,10 @@ SHARD_DIGITS = 5  # img2dataset oom_shard_count: shard files 00000.parquet ... 9
 SHARDS_PER_URL_FILE = 100  # url-list files hold whole shards, so file boundaries never move shards
 TARGET_FILE_BYTES = 256 * 1024 * 1024
 DOWNLOADED, FAILED = "downloaded", "failed"
-# Columns the download adds to the training table (besides the image column itself).
-VIEW_COLUMNS = ("key", "width", "height", "sha256")
 # Settings that change what a shard contains: a resumed run must use the same ones.
 SHARD_SETTINGS = ("output_format", "image_size", "resize_mode", "resize_only_if_bigger", "encode_format",
                   "encode_quality", "min_image_size", "max_image_area", "max_aspect_ratio", "extract_exif",
-                  "number_sample_per_shard", "disallowed_header_directives")
+                  "compute_hash", "number_sample_per_shard", "disallowed_header_directives")
 INCOMPLETE_EXIT_CODE = 3
 
 
@@ -483,9 +481,26 @@ def run_img2dataset(spark, cfg: DownloadConfig, urls_dir: str) -> None:
             timeout=cfg.timeout, retries=cfg.retries, user_agent_token=cfg.user_agent_token,
             disallowed_header_directives=list(cfg.disallowed_header_directives),
             extract_exif=cfg.extract_exif, compute_hash=cfg.compute_hash, enable_wandb=False)
+    except SystemExit as exc:  # img2dataset's SIGINT handler calls sys.exit(0): an interrupted run is no success
+        _stop_logger_processes()
+        raise KeyboardInterrupt("download interrupted: re-run the same command to resume") from exc
+    except BaseException:
+        _stop_logger_processes()
+        raise
     finally:
-        if main_thread:  # img2dataset installs a SIGINT handler that exits the process with status 0
+        if main_thread:  # restore what img2dataset's signal.signal replaced
             signal.signal(signal.SIGINT, previous)
+
+
+def _stop_logger_processes() -> None:
+    """img2dataset starts a non-daemon logger process and joins it only on success; after a
+    failure it would keep the interpreter from exiting. Stop the ones it started in this process."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        if type(child).__module__.startswith("img2dataset"):
+            child.terminate()
+            child.join(timeout=10)
 
 
 def shard_stats(spark, images: str, shards: Sequence[int], top: int = 20) -> dict:
