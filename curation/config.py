@@ -120,14 +120,19 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
     return p
 
 
-def config_from_args(args: argparse.Namespace) -> CurationConfig:
+def parse_spark_conf(items: list[str]) -> dict[str, str]:
+    """``--conf KEY=VALUE`` flags (repeatable) as a dict, refusing malformed ones."""
     conf = {}
-    for item in args.conf:
+    for item in items:
         if "=" not in item:
             raise ConfigError(f"--conf expects KEY=VALUE, got {item!r}")
         key, value = item.split("=", 1)
         conf[key] = value
+    return conf
+
+
+def config_from_args(args: argparse.Namespace) -> CurationConfig:
     names = {f.name for f in fields(CurationConfig)}
     values = {k: v for k, v in vars(args).items() if k in names}
-    values["spark_conf"] = conf
+    values["spark_conf"] = parse_spark_conf(args.conf)
     return CurationConfig(**values).validate()

@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 
 from curation import __version__
-from curation.config import ConfigError
+from curation.config import ConfigError, parse_spark_conf
 from curation.spark.tables import (FORMATS, TableError, acquire_lock, arrange, delete_path, path_bytes, path_exists,
                                    read_json, read_table, release_lock, table_path, write_json, write_table)
 
@@ -232,12 +232,7 @@ def build_parser(prog: str = "wwclip-download") -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> DownloadConfig:
-    conf = {}
-    for item in args.conf:
-        if "=" not in item:
-            raise ConfigError(f"--conf expects KEY=VALUE, got {item!r}")
-        key, value = item.split("=", 1)
-        conf[key] = value
+    conf = parse_spark_conf(args.conf)
     names = {f.name for f in fields(DownloadConfig)}
     values = {k: v for k, v in vars(args).items() if k in names}
     values["disallowed_header_directives"] = tuple(args.disallowed_header_directives.split(","))
