@@ -179,3 +179,23 @@ def test_input_where_nothing_is_rejected(spark, inputs, tmp_path, fmt):
     assert stats["stages"]["match"]["matched"] == 2 and stats["stages"]["match"]["rejects"] == 0
     rejects = read_table(spark, cfg.output, "rejects", fmt)
     assert rejects.count() == 0 and "reason" in rejects.columns
+
+
+def test_training_loader_epoch0_equals_spark_offline_sample(curated_run):
+    """The online balancing of the training loader (epoch 0) and the offline Spark sample pick
+    the same text for the same images: one rule, two engines."""
+    pytest.importorskip("torch")
+    from training.balancing_loader import online_sample
+
+    out = curated_run["cfg"].output
+    picked = online_sample(os.path.join(out, "matched"), os.path.join(out, "entry_probs"), 0, 0)
+    import pyarrow.dataset as ds
+
+    if curated_run["fmt"] == "delta":
+        from deltalake import DeltaTable
+
+        curated = DeltaTable(os.path.join(out, "curated")).to_pyarrow_table(columns=["uid", "text"])
+    else:
+        curated = ds.dataset(os.path.join(out, "curated"), format="parquet").to_table(columns=["uid", "text"])
+    assert sorted((u, t) for u, _, t in picked) == sorted(zip(curated.column("uid").to_pylist(),
+                                                            curated.column("text").to_pylist()))
