@@ -97,11 +97,11 @@ def run_baseline(corpus: str, out: str) -> dict:
         return json.load(f)
 
 
-def summarise(size: str, rows: int, base: dict, spark: dict, cores: int) -> dict:
+def summarise(size: str, rows: int, base: dict, spark: dict, cores: int, load: tuple) -> dict:
     b_rate = rows / base["wall_seconds"]
     s_rate = rows / spark["pipeline_seconds"]
     return {
-        "size": size, "rows": rows, "cores": cores,
+        "size": size, "rows": rows, "cores": cores, "load_avg_1m_before_after": load,
         "baseline_rows_per_s": round(b_rate), "spark_rows_per_s": round(s_rate),
         "spark_rows_per_s_per_core": round(s_rate / cores),
         "speedup_vs_baseline": round(s_rate / b_rate, 2),
@@ -118,13 +118,16 @@ def write_results(results: list[dict], path_md: str, path_json: str) -> None:
         json.dump({"date": date.today().isoformat(), "machine": machine, "results": results}, f, indent=2)
     lines = [f"# Curation benchmark results", "", f"Date: {date.today().isoformat()}. Machine: {machine}.",
              "Command: `python -m benchmarks.run --sizes " + ",".join(r["size"] for r in results) + "`.", "",
-             "| size | baseline rows/s | Spark rows/s (local[{c}]) | rows/s/core | speed-up | baseline CPU µs/row | Spark Python-worker CPU µs/row | peak JVM MB | peak Python worker MB | same result |".format(c=results[0]["cores"] if results else 2),
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "Load average (1 min) before/after each size is recorded: other processes on this 2-core machine",
+             "slow the 2-core Spark run more than the 1-core baseline, so compare ratios only at low load.", "",
+             "| size | baseline rows/s | Spark rows/s (local[{c}]) | rows/s/core | speed-up | baseline CPU µs/row | Spark Python-worker CPU µs/row | peak JVM MB | peak Python worker MB | same result | load before/after |".format(c=results[0]["cores"] if results else 2),
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         s = r["spark"]
         lines.append(f"| {r['size']} | {r['baseline_rows_per_s']:,} | {r['spark_rows_per_s']:,} | {r['spark_rows_per_s_per_core']:,} | "
                      f"{r['speedup_vs_baseline']}× | {r['baseline_cpu_us_per_row']} | {r['spark_python_worker_cpu_us_per_row']} | "
-                     f"{s['peak_jvm_rss_mb']:.0f} | {s['peak_python_worker_rss_mb']:.0f} | {'yes' if r['same_counts'] else 'NO'} |")
+                     f"{s['peak_jvm_rss_mb']:.0f} | {s['peak_python_worker_rss_mb']:.0f} | {'yes' if r['same_counts'] else 'NO'} | "
+                     f"{r['load_avg_1m_before_after'][0]} / {r['load_avg_1m_before_after'][1]} |")
     lines += ["", "Per-stage seconds (baseline / Spark):", "",
               "| size | " + " | ".join(STAGES) + " | JVM start + stats |", "|---|" + "---|" * (len(STAGES) + 1)]
     for r in results:
@@ -150,9 +153,11 @@ def main(argv: list[str] | None = None) -> None:
         work = os.path.join(args.work_dir, size)
         subprocess.run(["rm", "-rf", work], check=True)
         os.makedirs(work)
+        load_before = os.getloadavg()[0]
         base = run_baseline(corpus, os.path.join(work, "baseline"))
         spark = run_spark(corpus, os.path.join(work, "spark"), args.cores)
-        results.append(summarise(size, rows, base, spark, args.cores))
+        load = (round(load_before, 2), round(os.getloadavg()[0], 2))
+        results.append(summarise(size, rows, base, spark, args.cores, load))
         print(json.dumps({k: v for k, v in results[-1].items() if k not in ("baseline", "spark")}), flush=True)
     write_results(results, args.results, os.path.splitext(args.results)[0].replace("RESULTS", "results") + ".json")
 
