@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pyarrow as pa
 
 # Paper values for t_en; small inputs use ``auto_t_en`` instead.
 T_EN_METACLIP2 = 170_000
@@ -68,3 +69,29 @@ def keep_probability(probs_of_matched: Sequence[float] | np.ndarray) -> float:
 def auto_t_en(en_counts: Sequence[int] | np.ndarray) -> int:
     """A t_en for inputs far below web scale: the English count at ``AUTO_TAIL_PROPORTION``."""
     return max(1, threshold_for_proportion(en_counts, AUTO_TAIL_PROPORTION))
+
+
+ENTRY_PROBS_COLUMNS = ("lang", "entry_id", "prob")
+
+
+def probabilities_by_lang(table: pa.Table) -> dict[str, np.ndarray]:
+    """An ``entry_probs`` table as ``{lang: float32 prob indexed by entry_id}``.
+
+    The offline Spark sample and the online training loader both read probabilities through
+    this one function, so they can never disagree on what an entry's probability is."""
+    missing = [c for c in ENTRY_PROBS_COLUMNS if c not in table.column_names]
+    if missing:
+        raise ValueError(f"entry_probs table lacks columns {missing}; has {table.column_names}")
+    langs = np.asarray(table.column("lang").to_pylist(), dtype=object)
+    ids = table.column("entry_id").to_numpy(zero_copy_only=False).astype(np.int64)
+    probs = table.column("prob").to_numpy(zero_copy_only=False).astype(np.float32)
+    out: dict[str, np.ndarray] = {}
+    for lang in sorted(set(langs.tolist())):
+        sel = langs == lang
+        lang_ids, lang_probs = ids[sel], probs[sel]
+        if lang_ids.min() < 0 or len(np.unique(lang_ids)) != len(lang_ids):
+            raise ValueError(f"entry_probs for {lang!r} has negative or repeated entry ids")
+        arr = np.zeros(int(lang_ids.max()) + 1, dtype=np.float32)
+        arr[lang_ids] = lang_probs
+        out[lang] = arr
+    return out

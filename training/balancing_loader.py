@@ -18,11 +18,12 @@ from collections.abc import Iterator, Mapping, Sequence
 import numpy as np
 import pyarrow as pa
 
+from curation.balancing import ENTRY_PROBS_COLUMNS, probabilities_by_lang
 from curation.sampling import sample_image
 from training.tables import RowGroupReader, TableSnapshot, open_table
 
 MATCHED_COLUMNS = ("uid", "text", "lang", "entry_ids")
-PROBS_COLUMNS = ("lang", "entry_id", "prob")
+PROBS_COLUMNS = ENTRY_PROBS_COLUMNS
 
 
 class BalancingError(ValueError):
@@ -30,23 +31,12 @@ class BalancingError(ValueError):
 
 
 def probs_by_lang_from_table(table: pa.Table) -> dict[str, np.ndarray]:
-    """``{lang: prob[entry_id]}`` dense float32 arrays from an ``entry_probs`` table."""
-    missing = [c for c in PROBS_COLUMNS if c not in table.column_names]
-    if missing:
-        raise BalancingError(f"entry_probs table lacks columns {missing}; has {table.column_names}")
-    langs = np.asarray(table.column("lang").to_pylist(), dtype=object)
-    ids = table.column("entry_id").to_numpy(zero_copy_only=False).astype(np.int64)
-    probs = table.column("prob").to_numpy(zero_copy_only=False).astype(np.float32)
-    out: dict[str, np.ndarray] = {}
-    for lang in sorted(set(langs.tolist())):
-        sel = langs == lang
-        lang_ids, lang_probs = ids[sel], probs[sel]
-        if lang_ids.min() < 0 or len(np.unique(lang_ids)) != len(lang_ids):
-            raise BalancingError(f"entry_probs for {lang!r} has negative or repeated entry ids")
-        arr = np.zeros(int(lang_ids.max()) + 1, dtype=np.float32)
-        arr[lang_ids] = lang_probs
-        out[lang] = arr
-    return out
+    """``{lang: prob[entry_id]}`` dense float32 arrays from an ``entry_probs`` table (the same
+    function the offline Spark sample uses), with problems reported as BalancingError."""
+    try:
+        return probabilities_by_lang(table)
+    except ValueError as exc:
+        raise BalancingError(str(exc)) from exc
 
 
 def load_entry_probs(uri: str, *, format: str = "auto", version: int | None = None,

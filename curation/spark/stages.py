@@ -18,7 +18,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from curation import batch, faults
-from curation.balancing import entry_probabilities, tail_proportion, threshold_for_proportion
+from curation.balancing import entry_probabilities, threshold_for_proportion
+from curation.balancing import probabilities_by_lang as balancing_probabilities
 from curation.metadata import Metadata
 from curation.spark.tables import BATCH_COLUMN
 from curation.validation import DUPLICATE, MALFORMED_ROW
@@ -208,11 +209,6 @@ def complete_counts(spark: SparkSession, partial: DataFrame, metadata: Metadata)
             .select("lang", "entry_id", "entry", F.coalesce("count", F.lit(0)).cast("long").alias("count")))
 
 
-def count_stage(matched: DataFrame, metadata: Metadata) -> DataFrame:
-    """entry_counts of one matched table (all entries, zeros included)."""
-    return complete_counts(matched.sparkSession, partial_count_stage(matched, metadata), metadata)
-
-
 def english_counts(entry_counts: DataFrame, en_lang: str = "en") -> np.ndarray:
     """English per-entry counts in entry order (metadata-sized) for t_en and p."""
     rows = entry_counts.filter(F.col("lang") == en_lang).select("entry_id", "count").toArrow()
@@ -251,17 +247,7 @@ def thresholds_stage(entry_counts: DataFrame, matched: DataFrame, t_en: int, p: 
 
 def probabilities_by_lang(entry_probs: DataFrame) -> dict[str, np.ndarray]:
     """entry_probs as ``{lang: float32 array indexed by entry_id}`` (metadata-sized)."""
-    table = entry_probs.select("lang", "entry_id", "prob").toArrow()
-    langs = table.column("lang").to_numpy(zero_copy_only=False)
-    ids = table.column("entry_id").to_numpy()
-    probs = table.column("prob").to_numpy()
-    out: dict[str, np.ndarray] = {}
-    for lang in np.unique(langs):
-        mask = langs == lang
-        arr = np.zeros(int(ids[mask].max()) + 1, dtype=np.float32)
-        arr[ids[mask]] = probs[mask]
-        out[str(lang)] = arr
-    return out
+    return balancing_probabilities(entry_probs.select("lang", "entry_id", "prob").toArrow())
 
 
 def choose_texts(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
@@ -297,7 +283,3 @@ def kept_images(chosen: DataFrame) -> DataFrame:
     return chosen.filter(F.col("keep_uniform") < F.col("keep_prob")).drop("keep_uniform")
 
 
-def sample_stage(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
-                 epoch: int = 0) -> DataFrame:
-    """curated in one expression (choose one text per image, flip its coin)."""
-    return kept_images(choose_texts(matched, probs_by_lang, seed, epoch))

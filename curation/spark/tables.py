@@ -259,16 +259,6 @@ def write_batch(df, root: str, name: str, fmt: str, batch: str, replace_all: boo
     return path
 
 
-def table_batches(spark, root: str, name: str, fmt: str) -> list[str]:
-    """Batch ids present in a batch-partitioned table."""
-    if not table_exists(spark, root, name, fmt):
-        return []
-    df = read_table(spark, root, name, fmt)
-    if BATCH_COLUMN not in df.columns:
-        return []
-    return sorted(r[0] for r in df.select(BATCH_COLUMN).distinct().collect())
-
-
 # ---------------------------------------------------------------- output lock
 
 LOCK_FILE = "_LOCK"
