@@ -252,9 +252,11 @@ def output_lock(spark, cfg: CurationConfig) -> Iterator[None]:
 
 # ---------------------------------------------------------------- stages
 
-def run_lid(spark, cfg: CurationConfig, rows=None) -> dict:
+def run_lid(spark, cfg: CurationConfig, rows=None, input_df=None) -> dict:
+    """``input_df``: the DataFrame ``read_input`` already checked, so the input (and, for JSON or
+    CSV, its schema inference scan) is not read twice."""
     t0 = time.time()
-    df = read_input(spark, cfg)
+    df = input_df if input_df is not None else read_input(spark, cfg)
     path, _ = resolve_input(cfg)
     batch = batch_id(spark, cfg)
     texts_lid = stages.lid_stage(df, cfg.max_text_chars, cfg.lid_min_score, batch, cfg.inject_faults, rows)
@@ -385,14 +387,15 @@ def _stage_done(spark, cfg: CurationConfig, stage: str, stats: dict, fingerprint
             and all(table_exists(spark, cfg.output, t, cfg.format) for t in STAGE_TABLES[stage]))
 
 
-def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None = None) -> dict:
+def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None = None,
+              input_df=None) -> dict:
     """Run one stage (or skip it under ``--resume`` when its output is complete and current)."""
     if stage not in STAGES:
         raise ConfigError(f"unknown stage {stage!r}")
     if stage in ("match", "count") and metadata is None:
         metadata = load_metadata(cfg)
     runners: dict[str, Callable[[object], dict]] = {
-        "lid": lambda rows: run_lid(spark, cfg, rows),
+        "lid": lambda rows: run_lid(spark, cfg, rows, input_df),
         "match": lambda rows: run_match(spark, cfg, metadata, rows),
         "count": lambda rows: run_count(spark, cfg, metadata),
         "thresholds": lambda rows: run_thresholds(spark, cfg),
@@ -421,7 +424,7 @@ def run_curate(spark, cfg: CurationConfig, metadata: Metadata | None = None) -> 
     With ``--incremental``, a batch already in the ledger (``_stats.json["batches"]``) is not
     processed again; a new one is added, and counts, thresholds and the sample are updated."""
     metadata = metadata or load_metadata(cfg)
-    read_input(spark, cfg)  # schema and file checks before anything is written
+    input_df = read_input(spark, cfg)  # schema and file checks before anything is written
     t0 = time.time()
     with output_lock(spark, cfg):
         stats = read_json(spark, _stats_path(cfg))
@@ -442,7 +445,7 @@ def run_curate(spark, cfg: CurationConfig, metadata: Metadata | None = None) -> 
                     stats.setdefault("run", {})["last_batch_skipped"] = batch
                     return stats
         for stage in STAGES:
-            stats = run_stage(spark, cfg, stage, metadata)
+            stats = run_stage(spark, cfg, stage, metadata, input_df if stage == "lid" else None)
         stats.setdefault("run", {})["total_seconds"] = round(time.time() - t0, 2)
         entry = {"input": resolve_input(cfg)[0], "input_fingerprint": input_fp, "completed": True,
                  "rows": stats["stages"]["lid"]["batch_rows_in"],
