@@ -64,6 +64,15 @@ class TreeMonitor(threading.Thread):
             time.sleep(self.interval)
 
 
+def _dir_bytes(path: str) -> int:
+    """Bytes of the data files under ``path`` (Delta logs and markers excluded)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files
+                     if f.endswith(".parquet") and not f.startswith((".", "_")))
+    return total
+
+
 def run_spark(corpus: str, out: str, cores: int) -> dict:
     cmd = [sys.executable, "-m", "curation", "curate", "--input", corpus, "--output", out,
            "--master", f"local[{cores}]", "--quiet", "--conf", "spark.ui.enabled=false",
@@ -81,7 +90,9 @@ def run_spark(corpus: str, out: str, cores: int) -> dict:
     with open(os.path.join(out, "_stats.json")) as f:
         stats = json.load(f)
     st = stats["stages"]
-    return {"wall_seconds_with_startup": round(wall, 2), "pipeline_seconds": stats["run"]["total_seconds"],
+    tables = ("texts_lid", "matched", "rejects", "curated", "entry_counts", "entry_probs", "thresholds")
+    return {"table_bytes": {t: _dir_bytes(os.path.join(out, t)) for t in tables},
+            "wall_seconds_with_startup": round(wall, 2), "pipeline_seconds": stats["run"]["total_seconds"],
             "stage_seconds": {s: st[s]["seconds"] for s in STAGES}, "rows_in": st["match"]["rows_in"],
             "matched": st["match"]["matched"], "kept": st["sample"]["kept"], "t_en": st["thresholds"]["t_en"],
             "python_worker_cpu_seconds": round(sum(mon.worker_cpu.values()), 2),
@@ -116,7 +127,7 @@ def write_results(results: list[dict], path_md: str, path_json: str) -> None:
     machine = f"{platform.node() or 'host'}: {psutil.cpu_count()} cores, {round(psutil.virtual_memory().total / 2**30)} GiB, {platform.python_implementation()} {platform.python_version()}"
     with open(path_json, "w") as f:
         json.dump({"date": date.today().isoformat(), "machine": machine, "results": results}, f, indent=2)
-    lines = [f"# Curation benchmark results", "", f"Date: {date.today().isoformat()}. Machine: {machine}.",
+    lines = ["# Curation benchmark results", "", f"Date: {date.today().isoformat()}. Machine: {machine}.",
              "Command: `python -m benchmarks.run --sizes " + ",".join(r["size"] for r in results) + "`.", "",
              "Load average (1 min) before/after each size is recorded: other processes on this 2-core machine",
              "slow the 2-core Spark run more than the 1-core baseline, so compare ratios only at low load.", "",
@@ -158,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         spark = run_spark(corpus, os.path.join(work, "spark"), args.cores)
         load = (round(load_before, 2), round(os.getloadavg()[0], 2))
         results.append(summarise(size, rows, base, spark, args.cores, load))
+        results[-1]["input_bytes"] = _dir_bytes(corpus)
         print(json.dumps({k: v for k, v in results[-1].items() if k not in ("baseline", "spark")}), flush=True)
     write_results(results, args.results, os.path.splitext(args.results)[0].replace("RESULTS", "results") + ".json")
 

@@ -74,6 +74,36 @@ def auto_t_en(en_counts: Sequence[int] | np.ndarray) -> int:
 ENTRY_PROBS_COLUMNS = ("lang", "entry_id", "prob")
 
 
+def counts_by_lang(table: pa.Table, n_entries: dict[str, int]) -> dict[str, np.ndarray]:
+    """Rows (lang, entry_id, count), possibly several per entry (partial sums of several
+    batches or tasks), as ``{lang: int64 count per entry_id}`` for every metadata language."""
+    out = {lang: np.zeros(n, dtype=np.int64) for lang, n in n_entries.items()}
+    if table.num_rows == 0:
+        return out
+    langs = table.column("lang").combine_chunks().dictionary_encode()
+    ids = table.column("entry_id").to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = table.column("count").to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = langs.indices.to_numpy(zero_copy_only=False)
+    for code, lang in enumerate(langs.dictionary.to_pylist()):
+        sel = codes == code
+        if lang not in out:
+            raise ValueError(f"counts for language {lang!r}, which the metadata does not have")
+        np.add.at(out[lang], ids[sel], counts[sel])
+    return out
+
+
+def language_thresholds(counts_by_lang: dict[str, np.ndarray], t_en: int, p: float,
+                        en_lang: str = "en") -> dict[str, int]:
+    """``t`` per language (SPEC §2 step 5): English uses ``t_en``; every other language the
+    threshold that keeps the English tail proportion ``p``; 0 (no threshold) for a language
+    with no matches. The Spark job and the single-process baseline both call this."""
+    out = {}
+    for lang, counts in counts_by_lang.items():
+        c = _as_counts(counts)
+        out[lang] = 0 if c.sum() == 0 else (int(t_en) if lang == en_lang else threshold_for_proportion(c, p))
+    return out
+
+
 def probabilities_by_lang(table: pa.Table) -> dict[str, np.ndarray]:
     """An ``entry_probs`` table as ``{lang: float32 prob indexed by entry_id}``.
 

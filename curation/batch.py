@@ -3,6 +3,11 @@
 Spark UDFs, the single-process baseline and the training loader call these so that each
 rule exists exactly once. Per-process caches (LID model, automata) live here too: they are
 built lazily inside the worker and never pickled.
+
+Each batch function has an Arrow form (``*_arrow``: pyarrow arrays in and out, for Spark
+``mapInArrow``) and a list form (Python sequences in, lists/NumPy arrays out). Both forms run
+the same helpers below, which apply the scalar rules of ``validation``, ``ids``, ``lid``,
+``matching``, ``sampling`` and ``balancing``; the only per-batch caches are local variables.
 """
 
 from __future__ import annotations
@@ -11,15 +16,17 @@ import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from curation import lid, validation
-from curation.balancing import keep_probability
 from curation.ids import image_uid
 from curation.matching import Matcher
-from curation.sampling import choice_key, keep_uniform
+from curation.sampling import choice_keys, keep_uniforms
 
 _MATCHERS: dict[tuple[str, str], Matcher] = {}
 _MATCHERS_PID: int | None = None
+ENTRY_IDS_TYPE = pa.list_(pa.int32())
 
 
 def get_matcher(fingerprint: str, lang: str, entries: Sequence[str]) -> Matcher:
@@ -35,82 +42,254 @@ def get_matcher(fingerprint: str, lang: str, entries: Sequence[str]) -> Matcher:
     return matcher
 
 
-def annotate_lid(urls: Sequence[object], texts: Sequence[object], uids: Sequence[object] | None,
-                 max_text_chars: int, lid_min_score: float) -> dict[str, list]:
-    """Validate rows, derive uids and run LID. Returns columns uid, lid_label, lang, lang_score,
-    reject_reason (None for rows that go on to matching)."""
+def _array(values) -> pa.Array:
+    """A pyarrow Array from an Array or ChunkedArray."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
+
+
+def _scatter(values: pa.Array, rows: np.ndarray, n: int) -> pa.Array:
+    """An n-row array holding ``values[j]`` at row ``rows[j]`` and null elsewhere."""
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[rows] = np.arange(len(rows), dtype=np.int64)
+    return pc.take(values, pa.array(pos, mask=pos < 0))
+
+
+# --- LID (SPEC §2 steps 1-2) -------------------------------------------------------------------
+
+def _reasons_and_uids(urls: Sequence[object], texts: Sequence[object], uids: Sequence[object] | None,
+                      max_text_chars: int, proven_valid: Sequence[bool] | None
+                      ) -> tuple[list[str | None], list[str | None], list[int]]:
+    """uid (the given one if a non-empty string, else ``image_uid(url)``), reject reason and the
+    indices of rows that go on to LID. Rows in ``proven_valid`` skip ``reject_reason``: the
+    caller has proven it would return None for them."""
     n = len(texts)
     out_uid: list[str | None] = [None] * n
     reasons: list[str | None] = [None] * n
     todo: list[int] = []
-    for i in range(n):
-        given = uids[i] if uids is not None else None
-        url = urls[i]
+    reject = validation.reject_reason
+    given_uids = uids if uids is not None else (None,) * n
+    proven = proven_valid if proven_valid is not None else (False,) * n
+    for i, (url, text, given, ok) in enumerate(zip(urls, texts, given_uids, proven)):
         if isinstance(given, str) and given:
             out_uid[i] = given
         elif isinstance(url, str):
             out_uid[i] = image_uid(url)
-        reasons[i] = validation.reject_reason(url, texts[i], max_text_chars)
-        if reasons[i] is None:
-            todo.append(i)
-    labels: list[str | None] = [None] * n
-    langs: list[str | None] = [None] * n
-    scores: list[float | None] = [None] * n
-    found, found_scores = lid.detect([texts[i] for i in todo])
-    for j, i in enumerate(todo):
-        labels[i] = found[j]
-        langs[i] = lid.to_metadata_lang(found[j])
-        scores[i] = float(found_scores[j])
-        if found_scores[j] < lid_min_score:
-            reasons[i] = validation.LOW_LID_SCORE
-    return {"uid": out_uid, "lid_label": labels, "lang": langs, "lang_score": scores,
-            "reject_reason": reasons}
+        if not ok:
+            reason = reject(url, text, max_text_chars)
+            if reason is not None:
+                reasons[i] = reason
+                continue
+        todo.append(i)
+    return out_uid, reasons, todo
+
+
+def _lid_columns(n: int, todo: Sequence[int], valid_texts: pa.Array, reasons: list[str | None],
+                 lid_min_score: float) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """(lid_label, lang, lang_score) for n rows, null except at rows ``todo`` (whose texts are
+    ``valid_texts``). Each distinct text is detected once; each distinct label mapped once.
+    Sets ``reasons[i] = LOW_LID_SCORE`` where the score is below ``lid_min_score``."""
+    rows = np.asarray(todo, dtype=np.int64)
+    encoded = pc.dictionary_encode(valid_texts)
+    labels, scores = lid.detect(encoded.dictionary.to_pylist())
+    lang_of = {label: lid.to_metadata_lang(label) for label in set(labels)}
+    idx = encoded.indices
+    idx_np = idx.to_numpy(zero_copy_only=False).astype(np.int64)
+    row_scores = scores[idx_np]  # float32, compared in float32 as before
+    for i in rows[row_scores < lid_min_score].tolist():
+        reasons[i] = validation.LOW_LID_SCORE
+    label_arr = _scatter(pc.take(pa.array(labels, pa.string()), idx), rows, n)
+    lang_arr = _scatter(pc.take(pa.array([lang_of[x] for x in labels], pa.string()), idx), rows, n)
+    full_scores = np.zeros(n, dtype=np.float32)
+    full_scores[rows] = row_scores
+    present = np.zeros(n, dtype=bool)
+    present[rows] = True
+    return label_arr, lang_arr, pa.array(full_scores, pa.float32(), mask=~present)
+
+
+def annotate_lid_arrow(urls: pa.Array, texts: pa.Array, uids: pa.Array | None,
+                       max_text_chars: int, lid_min_score: float) -> dict[str, pa.Array]:
+    """``annotate_lid`` for pyarrow arrays: columns uid, lid_label, lang (string), lang_score
+    (float32) and reject_reason (string, null for rows that go on to matching).
+
+    A vectorized prefilter (``validation.fast_valid_mask``) proves most rows valid; only the
+    others are checked with ``validation.reject_reason``."""
+    urls, texts = _array(urls), _array(texts)
+    uids = _array(uids) if uids is not None else None
+    n = len(texts)
+    proven = validation.fast_valid_mask(urls, texts, max_text_chars).tolist()
+    out_uid, reasons, todo = _reasons_and_uids(urls.to_pylist(), texts.to_pylist(),
+                                               uids.to_pylist() if uids is not None else None,
+                                               max_text_chars, proven)
+    valid_texts = texts.take(pa.array(todo, pa.int64()))
+    if not (pa.types.is_string(valid_texts.type) or pa.types.is_large_string(valid_texts.type)):
+        valid_texts = pa.array(valid_texts.to_pylist(), pa.string())
+    labels, langs, scores = _lid_columns(n, todo, valid_texts, reasons, lid_min_score)
+    return {"uid": pa.array(out_uid, pa.string()), "lid_label": labels, "lang": langs,
+            "lang_score": scores, "reject_reason": pa.array(reasons, pa.string())}
+
+
+def annotate_lid(urls: Sequence[object], texts: Sequence[object], uids: Sequence[object] | None,
+                 max_text_chars: int, lid_min_score: float) -> dict[str, list]:
+    """Validate rows, derive uids and run LID. Returns columns uid, lid_label, lang, lang_score,
+    reject_reason (None for rows that go on to matching)."""
+    out_uid, reasons, todo = _reasons_and_uids(urls, texts, uids, max_text_chars, None)
+    # rows that passed reject_reason hold str without lone surrogates: Arrow can carry them
+    valid_texts = pa.array([texts[i] for i in todo], pa.string())
+    labels, langs, scores = _lid_columns(len(texts), todo, valid_texts, reasons, lid_min_score)
+    return {"uid": out_uid, "lid_label": labels.to_pylist(), "lang": langs.to_pylist(),
+            "lang_score": scores.to_pylist(), "reject_reason": reasons}
+
+
+# --- Matching (SPEC §2 step 3) -----------------------------------------------------------------
+
+def _match_rows(langs: Sequence[str | None], texts: Sequence[object], prior_reasons: Sequence[str | None],
+                entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str
+                ) -> tuple[list[list[int]], list[int], list[str | None]]:
+    """(results, slot, reasons): row i matched ``results[slot[i]]`` (slot -1: not matched here)
+    and its final reason (prior reason, no_metadata_language, unmatched, or None = matched).
+    Each distinct (lang, text) is matched once per batch."""
+    results: list[list[int]] = []
+    # per language: text -> slot (str keys: no per-row tuples for the garbage collector to track)
+    slot_by_lang: dict[object, tuple[Matcher, dict[object, int]]] = {}
+    slots = [-1] * len(langs)
+    reasons = list(prior_reasons)
+    for i, (lang, text, prior) in enumerate(zip(langs, texts, prior_reasons)):
+        if prior is not None:
+            continue
+        if lang not in entries_by_lang:
+            reasons[i] = validation.NO_METADATA_LANGUAGE
+            continue
+        cached = slot_by_lang.get(lang)
+        if cached is None:
+            cached = slot_by_lang[lang] = (get_matcher(fingerprint, lang, entries_by_lang[lang]), {})
+        matcher, slot_of = cached
+        s = slot_of.get(text)
+        if s is None:
+            s = slot_of[text] = len(results)
+            results.append(matcher.match(text))
+        slots[i] = s
+        if not results[s]:
+            reasons[i] = validation.UNMATCHED
+    return results, slots, reasons
+
+
+def match_arrow(langs: pa.Array, texts: pa.Array, prior_reasons: pa.Array,
+                entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str) -> tuple[pa.Array, pa.Array]:
+    """``match_texts`` for pyarrow arrays: (entry_ids as list<int32>, null unless matched;
+    reason as string, null = matched)."""
+    langs, texts, prior_reasons = _array(langs), _array(texts), _array(prior_reasons)
+    results, slots, reasons = _match_rows(langs.to_pylist(), texts.to_pylist(), prior_reasons.to_pylist(),
+                                          entries_by_lang, fingerprint)
+    distinct = pa.array([ids or None for ids in results] + [None], ENTRY_IDS_TYPE)
+    take = np.asarray(slots, dtype=np.int64)
+    take[take < 0] = len(results)  # the trailing null
+    return pc.take(distinct, pa.array(take)), pa.array(reasons, pa.string())
 
 
 def match_texts(langs: Sequence[str | None], texts: Sequence[str | None],
                 prior_reasons: Sequence[str | None], entries_by_lang: Mapping[str, Sequence[str]],
                 fingerprint: str) -> tuple[list[list[int] | None], list[str | None]]:
     """Matched entry ids per text and the final reject reason (None = matched)."""
-    ids_out: list[list[int] | None] = []
-    reasons: list[str | None] = []
-    for lang, text, prior in zip(langs, texts, prior_reasons):
-        if prior is not None:
-            ids_out.append(None)
-            reasons.append(prior)
-        elif lang not in entries_by_lang:
-            ids_out.append(None)
-            reasons.append(validation.NO_METADATA_LANGUAGE)
-        else:
-            ids = get_matcher(fingerprint, lang, entries_by_lang[lang]).match(text)
-            ids_out.append(ids or None)
-            reasons.append(None if ids else validation.UNMATCHED)
+    results, slots, reasons = _match_rows(langs, texts, prior_reasons, entries_by_lang, fingerprint)
+    ids_out = [list(results[s]) if s >= 0 and results[s] else None for s in slots]
     return ids_out, reasons
+
+
+# --- Counting and sampling (SPEC §2 steps 4 and 7) ---------------------------------------------
+
+def _entry_id_lists(entry_ids) -> pa.Array:
+    if isinstance(entry_ids, (pa.Array, pa.ChunkedArray)):
+        return _array(entry_ids)
+    try:
+        return pa.array(entry_ids, pa.list_(pa.int64()))
+    except (pa.ArrowException, TypeError, ValueError):  # e.g. NumPy arrays of another dtype
+        return pa.array([None if ids is None else np.asarray(ids, dtype=np.int64) for ids in entry_ids],
+                        pa.list_(pa.int64()))
+
+
+def _flat_by_lang(langs: Sequence[object], entry_ids: pa.Array
+                  ) -> tuple[np.ndarray, np.ndarray, dict[object, np.ndarray]]:
+    """(lengths per row, flattened entry ids as int64, {lang: mask over the flattened ids}) with
+    langs in order of first appearance. Null lists count as empty."""
+    lengths = pc.fill_null(pc.list_value_length(entry_ids), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    flat = pc.list_flatten(entry_ids)
+    if flat.null_count:
+        raise ValueError("entry id lists must not contain nulls")
+    flat_ids = flat.to_numpy(zero_copy_only=False).astype(np.int64)
+    code_of: dict[object, int] = {}
+    codes = np.fromiter((code_of.setdefault(lang, len(code_of)) for lang in langs), np.int64, len(langs))
+    flat_codes = np.repeat(codes, lengths)
+    return lengths, flat_ids, {lang: flat_codes == code for lang, code in code_of.items()}
+
+
+def _count(langs: Sequence[object], entry_ids: pa.Array, n_entries: Mapping[str, int]) -> dict[str, np.ndarray]:
+    _, flat_ids, masks = _flat_by_lang(langs, entry_ids)
+    return {lang: np.bincount(flat_ids[mask], minlength=n_entries[lang]).astype(np.int64)
+            for lang, mask in masks.items()}
+
+
+def count_entries_arrow(langs: pa.Array, entry_ids: pa.Array, n_entries: Mapping[str, int]) -> dict[str, np.ndarray]:
+    """``count_entries`` for pyarrow arrays (entry_ids: a list array; null lists count nothing)."""
+    return _count(_array(langs).to_pylist(), _array(entry_ids), n_entries)
 
 
 def count_entries(langs: Sequence[str], entry_ids: Sequence[Sequence[int]],
                   n_entries: Mapping[str, int]) -> dict[str, np.ndarray]:
     """Per language, how many texts matched each entry (SPEC §2 step 4), as int64 arrays."""
-    counts: dict[str, np.ndarray] = {}
-    grouped: dict[str, list[np.ndarray]] = {}
-    for lang, ids in zip(langs, entry_ids):
-        grouped.setdefault(lang, []).append(np.asarray(ids, dtype=np.int64))
-    for lang, parts in grouped.items():
-        flat = np.concatenate(parts) if parts else np.empty(0, np.int64)
-        counts[lang] = np.bincount(flat, minlength=n_entries[lang]).astype(np.int64)
-    return counts
+    return _count(langs, _entry_id_lists(entry_ids), n_entries)
+
+
+def _keep_probabilities(langs: Sequence[object], entry_ids: pa.Array,
+                        probs_by_lang: Mapping[str, np.ndarray]) -> np.ndarray:
+    """``balancing.keep_probability(probs_by_lang[lang][ids])`` per row, as float64: the same
+    ``1 - prod(1 - p)`` with the product taken left to right (``np.multiply.reduceat`` over the
+    flattened rows, exactly as ``np.prod`` over each row; tests check the bits)."""
+    lengths, flat_ids, masks = _flat_by_lang(langs, entry_ids)
+    p = np.empty(len(flat_ids), dtype=np.float64)
+    for lang, mask in masks.items():
+        table = probs_by_lang[lang]  # KeyError for a language without probabilities, as before
+        p[mask] = table[flat_ids[mask]]
+    out = np.zeros(len(lengths), dtype=np.float64)
+    nonempty = lengths > 0
+    if nonempty.any():
+        starts = (np.cumsum(lengths) - lengths)[nonempty]
+        out[nonempty] = 1.0 - np.multiply.reduceat(1.0 - p, starts)
+    return out
+
+
+def sampling_keys_arrow(seed: int, epoch: int, uids: pa.Array, texts: pa.Array, langs: pa.Array,
+                        entry_ids: pa.Array, probs_by_lang: Mapping[str, np.ndarray]) -> dict[str, pa.Array]:
+    """``sampling_keys`` for pyarrow arrays: choice_key int64, keep_prob and keep_uniform float64."""
+    uid_list = _array(uids).to_pylist()
+    out = {"choice_key": choice_keys(seed, epoch, uid_list, _array(texts).to_pylist()),
+           "keep_prob": _keep_probabilities(_array(langs).to_pylist(), _array(entry_ids), probs_by_lang),
+           "keep_uniform": keep_uniforms(seed, epoch, uid_list)}
+    return {name: pa.array(values) for name, values in out.items()}
 
 
 def sampling_keys(seed: int, epoch: int, uids: Sequence[str], texts: Sequence[str],
                   langs: Sequence[str], entry_ids: Sequence[Sequence[int]],
                   probs_by_lang: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Per matched text: its min-hash choice key, its keep probability and its image's coin."""
+    return {"choice_key": choice_keys(seed, epoch, uids, texts),
+            "keep_prob": _keep_probabilities(langs, _entry_id_lists(entry_ids), probs_by_lang),
+            "keep_uniform": keep_uniforms(seed, epoch, uids)}
+
+
+def chosen_per_image(uids: pa.Array, keys: np.ndarray) -> np.ndarray:
+    """Row index of the chosen text of every image in a batch whose rows are grouped by uid
+    (each image's rows contiguous): the smallest choice key, the first row among equal keys,
+    as ``sampling.choose_text`` picks. Images come out in the order they appear."""
     n = len(uids)
-    keys = np.empty(n, dtype=np.int64)
-    keep_p = np.empty(n, dtype=np.float64)
-    coins = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        keys[i] = choice_key(seed, epoch, uids[i], texts[i])
-        probs = probs_by_lang[langs[i]]
-        keep_p[i] = keep_probability(probs[np.asarray(entry_ids[i], dtype=np.int64)])
-        coins[i] = keep_uniform(seed, epoch, uids[i])
-    return {"choice_key": keys, "keep_prob": keep_p, "keep_uniform": coins}
+    if n == 0:
+        return np.empty(0, np.int64)
+    starts = np.ones(n, dtype=bool)
+    if n > 1:
+        starts[1:] = np.asarray(pc.not_equal(uids.slice(1), uids.slice(0, n - 1)).to_numpy(zero_copy_only=False))
+    run = np.cumsum(starts) - 1
+    order = np.lexsort((np.arange(n), keys, run))
+    first = np.ones(n, dtype=bool)
+    first[1:] = run[order][1:] != run[order][:-1]
+    return order[first]

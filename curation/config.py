@@ -105,7 +105,7 @@ def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
                    help="reject texts whose LID score is below this [%(default)s: keep all]")
     p.add_argument("--max-text-chars", type=int, default=d.max_text_chars)
     p.add_argument("--output-partitions", type=int, default=d.output_partitions,
-                   help="files per output table (0: one per 256 MB of the source) [%(default)s]")
+                   help="files per output table (0: one per 64 MB of the source, at least 2) [%(default)s]")
     p.add_argument("--batch-id", default=None,
                    help="name of this input batch (default: 'base'; with --incremental: from the input files)")
     p.add_argument("--incremental", action="store_true",

@@ -51,18 +51,22 @@ def detect(texts: Iterable[str | None]) -> tuple[list[str], np.ndarray]:
 
     ``None`` or blank texts get label ``""`` and score 0.0 (they are rejected upstream).
     """
-    model = get_model()
+    # model.f.predict is what model.predict(text, k=1) calls after checking for "\n" (which
+    # _clean removed): one [(prob, label)] list per line, without the wrapper's tuple building.
+    predict = get_model().f.predict
+    skip = len(_LABEL_PREFIX)
     labels: list[str] = []
     scores: list[float] = []
+    add_label, add_score = labels.append, scores.append
     for text in texts:
         cleaned = _clean(text) if text is not None else ""
         if not cleaned:
-            labels.append("")
-            scores.append(0.0)
+            add_label("")
+            add_score(0.0)
             continue
-        (label,), (score,) = model.predict(cleaned, k=1)
-        labels.append(label[len(_LABEL_PREFIX):])
-        scores.append(min(float(score), 1.0))
+        ((score, label),) = predict(cleaned + "\n", 1, 0.0, "strict")
+        add_label(label[skip:])
+        add_score(min(float(score), 1.0))
     return labels, np.asarray(scores, dtype=np.float32)
 
 

@@ -7,8 +7,10 @@ case-sensitive and do no normalisation on purpose: fidelity with the paper beats
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 
 import ahocorasick
 
@@ -16,6 +18,7 @@ FULLWIDTH_PUNCTUATION = frozenset("，。、；：？！“”‘’（）【】
 ASCII_PUNCTUATION = frozenset(string.punctuation)
 PUNCTUATION_TO_WRAP = (",", ".", ";", ":", "?", "!", "`")
 CHARS_TO_SPACE = ("\t", "\n", "\r")
+_NEEDS_PADDING = re.compile("[" + "".join(map(re.escape, PUNCTUATION_TO_WRAP + CHARS_TO_SPACE)) + "]")
 
 # Inclusive code-point ranges whose characters are written without spaces between words.
 _UNSPACED_RANGES = (
@@ -44,6 +47,8 @@ def is_cjk_or_similar(char: str) -> bool:
 def pad_text(text: str) -> str:
     """Strip, surround with spaces, wrap ``, . ; : ? ! ` `` in spaces, turn tab/CR/LF into spaces."""
     padded = f" {text.strip()} "
+    if _NEEDS_PADDING.search(padded) is None:  # most texts: every replace below is a no-op
+        return padded
     for punct in PUNCTUATION_TO_WRAP:
         padded = padded.replace(punct, f" {punct} ")
     for char in CHARS_TO_SPACE:
@@ -57,6 +62,9 @@ def pad_entry(entry: str) -> str:
         raise ValueError("metadata entries must be non-empty")
     padded = entry if is_cjk_or_similar(entry[0]) else f" {entry}"
     return padded if is_cjk_or_similar(padded[-1]) else f"{padded} "
+
+
+_ENTRY_ID = itemgetter(1)
 
 
 class Matcher:
@@ -80,7 +88,7 @@ class Matcher:
     def match(self, text: str) -> list[int]:
         if self._empty:
             return []
-        return sorted({entry_id for _, entry_id in self._automaton.iter(pad_text(text))})
+        return sorted(set(map(_ENTRY_ID, self._automaton.iter(pad_text(text)))))
 
     def match_many(self, texts: Iterable[str]) -> list[list[int]]:
         return [self.match(t) for t in texts]

@@ -20,16 +20,19 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 
+import numpy as np
+import pyarrow as pa
 from pyspark.sql import functions as F
 
 from curation import __version__
-from curation.balancing import auto_t_en, tail_proportion
+from curation.balancing import (auto_t_en, counts_by_lang, entry_probabilities, language_thresholds,
+                                tail_proportion)
 from curation.config import FULL_RUN_BATCH, STAGES, ConfigError, CurationConfig
 from curation.lid_codes import LID_TO_METADATA_VERSION
 from curation.metadata import Metadata, MetadataError, read_metadata
 from curation.spark import stages
 from curation.spark.progress import stage_progress
-from curation.spark.tables import (BATCH_COLUMN, acquire_lock, arrange, auto_partitions,
+from curation.spark.tables import (BATCH_COLUMN, acquire_lock, auto_partitions,
                                    path_exists, read_json, read_table, release_lock, table_exists,
                                    table_path, write_batch, write_json, write_table)
 
@@ -252,6 +255,60 @@ def output_lock(spark, cfg: CurationConfig) -> Iterator[None]:
 
 # ---------------------------------------------------------------- stages
 
+def _stage_partitions(spark, cfg: CurationConfig, stats: dict, stage: str, fallback: str) -> int:
+    """Files per batch of the per-row tables: fixed by the lid stage from the *input* size and
+    recorded, so every later table of the batch, run fused or alone, has the same layout."""
+    recorded = stats.get("stages", {}).get(stage, {}).get("partitions")
+    return cfg.output_partitions or recorded or auto_partitions(spark, fallback)
+
+
+def _current_batch(spark, cfg: CurationConfig, stats: dict) -> str:
+    """The batch the lid stage last wrote (so later stages never re-list the input)."""
+    return stats.get("stages", {}).get("lid", {}).get("batch_id") or batch_id(spark, cfg)
+
+
+def _lid_section(cfg: CurationConfig, path: str, batch: str, n: int, groups: list[tuple], seconds: float) -> dict:
+    """``groups``: (batch_id, lang, reject_reason, n) over the whole texts_lid table."""
+    ok = [g for g in groups if g[2] is None]
+    return {"input": path, "batch_id": batch, "partitions": n, "rows_in": sum(g[-1] for g in groups),
+            "batch_rows_in": sum(g[-1] for g in groups if g[0] == batch),
+            "rows_ok": sum(g[-1] for g in ok), "rejected": _sum_by(groups, 2), "per_language": _sum_by(ok, 1),
+            "lid_min_score": cfg.lid_min_score, "seconds": round(seconds, 2)}
+
+
+def _match_section(batch: str, n: int, rows_in: int, matched_groups: list[tuple], reject_groups: list[tuple],
+                   seconds: float) -> dict:
+    """``matched_groups``: (lang, n); ``reject_groups``: (reason, n), over the whole tables."""
+    n_matched, n_rejects = sum(g[-1] for g in matched_groups), sum(g[-1] for g in reject_groups)
+    section = {"batch_id": batch, "partitions": n, "rows_in": rows_in, "matched": n_matched, "rejects": n_rejects,
+               "accounting_ok": rows_in == n_matched + n_rejects,
+               "rejects_by_reason": _sum_by(reject_groups, 0), "per_language": _sum_by(matched_groups, 0),
+               "seconds": round(seconds, 2)}
+    if not section["accounting_ok"]:
+        raise RuntimeError(f"accounting broken: {rows_in} rows in, {n_matched} matched + {n_rejects} rejects")
+    return section
+
+
+def _table_groups(spark, cfg: CurationConfig) -> tuple[list, list, list]:
+    """(texts_lid by batch/lang/reject_reason, matched by lang, rejects by reason), read back."""
+    return (_grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format), BATCH_COLUMN, "lang",
+                            "reject_reason"),
+            _grouped_counts(read_table(spark, cfg.output, "matched", cfg.format), "lang"),
+            _grouped_counts(read_table(spark, cfg.output, "rejects", cfg.format), "reason"))
+
+
+def _write_texts_lid(cfg: CurationConfig, frame, batch: str) -> None:
+    cols = stages.texts_lid_columns(frame)
+    write_batch(frame.select(*cols, F.lit(batch).alias(BATCH_COLUMN)), cfg.output, "texts_lid", cfg.format, batch,
+                replace_all=not cfg.incremental)
+
+
+def _write_match_tables(cfg: CurationConfig, result, batch: str) -> None:
+    matched, rejects = stages.split_matched(result, batch)
+    for name, df in (("matched", matched), ("rejects", rejects)):
+        write_batch(df, cfg.output, name, cfg.format, batch, replace_all=not cfg.incremental)
+
+
 def run_lid(spark, cfg: CurationConfig, rows=None, input_df=None) -> dict:
     """``input_df``: the DataFrame ``read_input`` already checked, so the input (and, for JSON or
     CSV, its schema inference scan) is not read twice."""
@@ -259,62 +316,96 @@ def run_lid(spark, cfg: CurationConfig, rows=None, input_df=None) -> dict:
     df = input_df if input_df is not None else read_input(spark, cfg)
     path, _ = resolve_input(cfg)
     batch = batch_id(spark, cfg)
-    texts_lid = stages.lid_stage(df, cfg.max_text_chars, cfg.lid_min_score, batch, cfg.inject_faults, rows)
     n = _partitions(spark, cfg, path)
-    write_batch(arrange(texts_lid, n, "uid", [BATCH_COLUMN, "lang", "uid", "text"]), cfg.output, "texts_lid",
-                cfg.format, batch, replace_all=not cfg.incremental)
-    groups = _grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format),
-                             BATCH_COLUMN, "lang", "reject_reason")
-    ok = [g for g in groups if g[2] is None]
-    return {"input": path, "batch_id": batch, "rows_in": sum(g[-1] for g in groups),
-            "batch_rows_in": sum(g[-1] for g in groups if g[0] == batch),
-            "rows_ok": sum(g[-1] for g in ok), "rejected": _sum_by(groups, 2), "per_language": _sum_by(ok, 1),
-            "lid_min_score": cfg.lid_min_score, "seconds": round(time.time() - t0, 2)}
+    annotated = stages.annotate_stage(df, cfg.max_text_chars, cfg.lid_min_score, None, cfg.inject_faults, rows)
+    _write_texts_lid(cfg, stages.by_uid(annotated, n), batch)
+    groups = _grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format), BATCH_COLUMN, "lang",
+                             "reject_reason")
+    return _lid_section(cfg, path, batch, n, groups, time.time() - t0)
 
 
 def run_match(spark, cfg: CurationConfig, metadata: Metadata, rows=None) -> dict:
     from pyspark import StorageLevel
 
     t0 = time.time()
-    batch = batch_id(spark, cfg)
-    texts_lid = read_table(spark, cfg.output, "texts_lid", cfg.format).filter(F.col(BATCH_COLUMN) == batch)
-    n = _partitions(spark, cfg, table_path(cfg.output, "texts_lid"))
-    # One shuffle by uid serves the duplicate check and the layout of both output tables.
-    by_uid = stages.mark_duplicates(texts_lid.repartition(n, "uid"))
-    result = stages.match_stage(by_uid, metadata, cfg.inject_faults, rows).persist(StorageLevel.MEMORY_AND_DISK)
+    stats = read_json(spark, _stats_path(cfg))
+    batch = _current_batch(spark, cfg, stats)
+    texts_lid = (read_table(spark, cfg.output, "texts_lid", cfg.format).filter(F.col(BATCH_COLUMN) == batch)
+                 .drop(BATCH_COLUMN))
+    n = _stage_partitions(spark, cfg, stats, "lid", table_path(cfg.output, "texts_lid"))
+    # One shuffle by uid and one sort serve the duplicate check and both output layouts.
+    result = stages.match_stage(stages.by_uid(texts_lid, n), metadata, cfg.inject_faults, rows)
+    result = result.persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        matched, rejects = stages.split_matched(result)
-        for name, df, keys in (("matched", matched, [BATCH_COLUMN, "uid", "text"]),
-                               ("rejects", rejects, [BATCH_COLUMN, "reason", "uid", "text"])):
-            write_batch(arrange(df, n, "uid", keys, shuffle=False), cfg.output, name, cfg.format, batch,
-                        replace_all=not cfg.incremental)
+        _write_match_tables(cfg, result, batch)
     finally:
         result.unpersist()
-    matched_groups = _grouped_counts(read_table(spark, cfg.output, "matched", cfg.format), BATCH_COLUMN, "lang")
-    reject_groups = _grouped_counts(read_table(spark, cfg.output, "rejects", cfg.format), BATCH_COLUMN, "reason")
-    texts_groups = _grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format), BATCH_COLUMN)
-    rows_in = sum(g[-1] for g in texts_groups)
-    n_matched, n_rejects = sum(g[-1] for g in matched_groups), sum(g[-1] for g in reject_groups)
-    section = {"batch_id": batch, "rows_in": rows_in, "matched": n_matched, "rejects": n_rejects,
-               "accounting_ok": rows_in == n_matched + n_rejects,
-               "rejects_by_reason": _sum_by(reject_groups, 1), "per_language": _sum_by(matched_groups, 1),
-               "seconds": round(time.time() - t0, 2)}
-    if not section["accounting_ok"]:
-        raise RuntimeError(f"accounting broken: {rows_in} rows in, {n_matched} matched + {n_rejects} rejects")
-    return section
+    texts_groups, matched_groups, reject_groups = _table_groups(spark, cfg)
+    return _match_section(batch, n, sum(g[-1] for g in texts_groups), matched_groups, reject_groups,
+                          time.time() - t0)
 
 
-def run_count(spark, cfg: CurationConfig, metadata: Metadata) -> dict:
-    """Per-batch partial counts (replaced per batch: idempotent), then entry_counts as their
-    sum over all batches: a MERGE for Delta, a rewrite for Parquet."""
+def run_lid_and_match(spark, cfg: CurationConfig, metadata: Metadata, input_df, progress_rows=None):
+    """lid and match fused (what ``curate`` runs): one Python pass does validation, LID and
+    matching; one shuffle by uid and one sort lay out all three per-row tables, written from one
+    persisted result. Yields (stage, section) after texts_lid, then after matched/rejects, and
+    finally the persisted result (uid-partitioned and sorted), for count and sample to reuse.
+    The tables are identical to those of the two stages run one by one."""
+    from pyspark import StorageLevel
+
     t0 = time.time()
+    path, _ = resolve_input(cfg)
     batch = batch_id(spark, cfg)
-    matched = read_table(spark, cfg.output, "matched", cfg.format).filter(F.col(BATCH_COLUMN) == batch)
+    n = _partitions(spark, cfg, path)
+    annotated = stages.annotate_stage(input_df, cfg.max_text_chars, cfg.lid_min_score, metadata,
+                                      cfg.inject_faults, progress_rows)
+    result = stages.with_duplicates_rejected(stages.by_uid(annotated, n)).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        yield from _fused_writes(spark, cfg, result, path, batch, n, t0)
+    except Exception:
+        result.unpersist()
+        raise
+    yield "result", result
+
+
+def _fused_writes(spark, cfg: CurationConfig, result, path: str, batch: str, n: int, t0: float):
+    _write_texts_lid(cfg, result, batch)
+    if cfg.incremental:  # the tables hold other batches too: count them from the tables
+        texts_groups = _grouped_counts(read_table(spark, cfg.output, "texts_lid", cfg.format), BATCH_COLUMN,
+                                       "lang", "reject_reason")
+    else:
+        groups = _grouped_counts(result, "lang", "reject_reason", "reason")
+        texts_groups = [(batch, g[0], g[1], g[-1]) for g in groups]
+    t1 = time.time()
+    yield "lid", _lid_section(cfg, path, batch, n, texts_groups, t1 - t0)
+    _write_match_tables(cfg, result, batch)
+    if cfg.incremental:
+        texts_groups, matched_groups, reject_groups = _table_groups(spark, cfg)
+    else:
+        matched_groups = [(g[0], g[-1]) for g in groups if g[2] is None]
+        reject_groups = [(g[2], g[-1]) for g in groups if g[2] is not None]
+    yield "match", _match_section(batch, n, sum(g[-1] for g in texts_groups), matched_groups, reject_groups,
+                                  time.time() - t1)
+
+
+def run_count(spark, cfg: CurationConfig, metadata: Metadata, result=None) -> dict:
+    """Per-batch partial counts (replaced per batch: idempotent), then entry_counts as their
+    sum over all batches: a MERGE for Delta, a rewrite for Parquet. ``result``: the fused
+    lid+match result still in memory, read instead of the matched table."""
+    t0 = time.time()
+    batch = _current_batch(spark, cfg, read_json(spark, _stats_path(cfg)))
+    if result is not None:
+        matched = result.filter(F.col("reason").isNull())
+    else:
+        matched = read_table(spark, cfg.output, "matched", cfg.format).filter(F.col(BATCH_COLUMN) == batch)
     partial = stages.partial_count_stage(matched, metadata, cfg.inject_faults).withColumn(BATCH_COLUMN, F.lit(batch))
     write_batch(partial.repartition(1).sortWithinPartitions(BATCH_COLUMN, "lang", "entry_id"), cfg.output,
                 "batch_counts", cfg.format, batch, replace_all=not cfg.incremental)
-    all_partial = read_table(spark, cfg.output, "batch_counts", cfg.format)
-    counts = stages.complete_counts(spark, all_partial, metadata).repartition(1).sortWithinPartitions("lang", "entry_id")
+    # Metadata-sized from here on (one row per non-zero entry and batch): summed on the driver.
+    all_partial = read_table(spark, cfg.output, "batch_counts", cfg.format).toArrow()
+    n_entries = {lang: len(entries) for lang, entries in metadata.entries.items()}
+    totals = counts_by_lang(all_partial.select(["lang", "entry_id", "count"]), n_entries)
+    counts = _driver_table(spark, entry_counts_table(totals, metadata))
     merged = False
     if cfg.incremental and cfg.format == "delta" and table_exists(spark, cfg.output, "entry_counts", "delta"):
         from delta.tables import DeltaTable
@@ -326,57 +417,101 @@ def run_count(spark, cfg: CurationConfig, metadata: Metadata) -> dict:
         merged = True
     else:
         write_table(counts, cfg.output, "entry_counts", cfg.format)
-    counts = read_table(spark, cfg.output, "entry_counts", cfg.format)
-    per_lang = {r["lang"]: {"matches": int(r["m"]), "entries_matched": int(r["e"])}
-                for r in counts.groupBy("lang").agg(F.sum("count").alias("m"),
-                                                    F.sum((F.col("count") > 0).cast("int")).alias("e")).collect()}
-    return {"batch_id": batch, "batches": sorted(r[0] for r in all_partial.select(BATCH_COLUMN).distinct().collect()),
-            "entries": sum(len(v) for v in metadata.entries.values()),
-            "delta_merge": merged, "per_language": per_lang, "seconds": round(time.time() - t0, 2)}
+    per_lang = {lang: {"matches": int(c.sum()), "entries_matched": int(np.count_nonzero(c))}
+                for lang, c in sorted(totals.items())}
+    return {"batch_id": batch, "batches": sorted(set(all_partial.column(BATCH_COLUMN).to_pylist())),
+            "entries": sum(n_entries.values()), "delta_merge": merged, "per_language": per_lang,
+            "seconds": round(time.time() - t0, 2)}
+
+
+def entry_counts_table(totals: dict[str, np.ndarray], metadata: Metadata) -> pa.Table:
+    """entry_counts rows (lang, entry_id, entry, count) for every metadata entry, in (lang,
+    entry_id) order."""
+    langs = sorted(totals)
+    return pa.table({
+        "lang": pa.array([lang for lang in langs for _ in range(len(totals[lang]))], pa.string()),
+        "entry_id": pa.array(np.concatenate([np.arange(len(totals[lang]), dtype=np.int32) for lang in langs])
+                             if langs else np.empty(0, np.int32), pa.int32()),
+        "entry": pa.array([e for lang in langs for e in metadata.entries[lang]], pa.string()),
+        "count": pa.array(np.concatenate([totals[lang] for lang in langs]) if langs else np.empty(0, np.int64),
+                          pa.int64()),
+    })
+
+
+def _driver_table(spark, table: pa.Table):
+    """A metadata-sized Arrow table built on the driver, as one ordered partition."""
+    return spark.createDataFrame(table).coalesce(1)
 
 
 def run_thresholds(spark, cfg: CurationConfig) -> dict:
+    """Thresholds and probabilities are metadata-sized: computed on the driver with the same
+    functions the baseline and the training loader use, then written as two small tables."""
     t0 = time.time()
-    counts = read_table(spark, cfg.output, "entry_counts", cfg.format)
-    matched = read_table(spark, cfg.output, "matched", cfg.format)
-    en = stages.english_counts(counts, cfg.en_lang)
+    counts_tbl = read_table(spark, cfg.output, "entry_counts", cfg.format).select("lang", "entry_id", "count").toArrow()
+    sizes: dict[str, int] = {}
+    for lang, entry_id in zip(counts_tbl.column("lang").to_pylist(), counts_tbl.column("entry_id").to_pylist()):
+        sizes[lang] = max(sizes.get(lang, 0), entry_id + 1)
+    counts = counts_by_lang(counts_tbl, sizes)
+    en = counts.get(cfg.en_lang, np.zeros(0, np.int64))
     if en.size == 0 or en.sum() == 0:
         raise ConfigError(f"no English ({cfg.en_lang!r}) text matched any metadata entry, so the tail "
                           "proportion p is undefined; check the input and --en-lang")
     t_en = cfg.t_en_value() or auto_t_en(en)
     p = tail_proportion(en, t_en)
-    thresholds, probs = stages.thresholds_stage(counts, matched, t_en, p, cfg.en_lang)
-    write_table(thresholds.repartition(1).sortWithinPartitions("lang"), cfg.output, "thresholds", cfg.format)
-    write_table(probs.repartition(1).sortWithinPartitions("lang", "entry_id"), cfg.output,
-                "entry_probs", cfg.format)
-    thresholds = read_table(spark, cfg.output, "thresholds", cfg.format)
-    per_lang = {r["lang"]: {"t": int(r["t"]), "total_count": int(r["total_count"]),
-                            "n_entries": int(r["n_entries"]), "n_texts": int(r["n_texts"])}
-                for r in thresholds.collect()}
+    ts = language_thresholds(counts, t_en, p, cfg.en_lang)
+    # Matched texts per language: counted by the match stage over the whole matched table.
+    n_texts = read_json(spark, _stats_path(cfg)).get("stages", {}).get("match", {}).get("per_language")
+    if n_texts is None:
+        n_texts = dict(_grouped_counts(read_table(spark, cfg.output, "matched", cfg.format), "lang"))
+    langs = sorted(counts)
+    thresholds = pa.table({
+        "lang": pa.array(langs, pa.string()), "t": pa.array([ts[lang] for lang in langs], pa.int64()),
+        "p": pa.array([p] * len(langs), pa.float64()),
+        "total_count": pa.array([int(counts[lang].sum()) for lang in langs], pa.int64()),
+        "n_entries": pa.array([len(counts[lang]) for lang in langs], pa.int64()),
+        "n_texts": pa.array([int(n_texts.get(lang, 0)) for lang in langs], pa.int64())})
+    probs = pa.table({
+        "lang": pa.array([lang for lang in langs for _ in range(len(counts[lang]))], pa.string()),
+        "entry_id": pa.array(np.concatenate([np.arange(len(counts[lang]), dtype=np.int32) for lang in langs]),
+                             pa.int32()),
+        "prob": pa.array(np.concatenate([entry_probabilities(counts[lang], ts[lang]) for lang in langs]),
+                         pa.float32())})
+    write_table(_driver_table(spark, thresholds), cfg.output, "thresholds", cfg.format)
+    write_table(_driver_table(spark, probs), cfg.output, "entry_probs", cfg.format)
+    per_lang = {lang: {"t": ts[lang], "total_count": int(counts[lang].sum()), "n_entries": len(counts[lang]),
+                       "n_texts": int(n_texts.get(lang, 0))} for lang in langs}
     return {"t_en": t_en, "t_en_mode": cfg.t_en, "p": p, "per_language": per_lang,
             "no_threshold": sorted(k for k, v in per_lang.items() if v["t"] == 0),
             "seconds": round(time.time() - t0, 2)}
 
 
-def run_sample(spark, cfg: CurationConfig, rows=None) -> dict:
-    from pyspark import StorageLevel
+def run_sample(spark, cfg: CurationConfig, rows=None, result=None) -> dict:
+    """``result``: the fused lid+match result still in memory (a full run): it is already
+    partitioned by uid and sorted, so the choice needs no shuffle and no sort."""
+    from pyspark.sql import Observation
 
     t0 = time.time()
-    matched = read_table(spark, cfg.output, "matched", cfg.format)
+    stats = read_json(spark, _stats_path(cfg))
+    table = read_table(spark, cfg.output, "matched", cfg.format) if result is None else None
     probs = stages.probabilities_by_lang(read_table(spark, cfg.output, "entry_probs", cfg.format))
-    n = _partitions(spark, cfg, table_path(cfg.output, "matched"))
-    # Partition by uid once: the per-image choice and the output layout share this shuffle.
-    chosen = stages.choose_texts(matched.repartition(n, "uid"), probs, cfg.seed, cfg.epoch, cfg.inject_faults,
-                                 rows)
-    chosen = chosen.persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        curated = stages.kept_images(chosen)
-        write_table(arrange(curated, n, "uid", ["lang", "uid"], shuffle=False), cfg.output, "curated", cfg.format)
-        images_in = chosen.count()
-    finally:
-        chosen.unpersist()
+    if result is not None:
+        matched, _ = stages.split_matched(result, _current_batch(spark, cfg, stats))
+    else:
+        n = (cfg.output_partitions or auto_partitions(spark, table_path(cfg.output, "matched")) if cfg.incremental
+             else _stage_partitions(spark, cfg, stats, "match", table_path(cfg.output, "matched")))
+        order = [c for c in stages.row_order(table) if c != "reject_reason"] + [BATCH_COLUMN]
+        # Columns as the fused run has them: a full run's one batch id is a constant.
+        batch_col = (F.col(BATCH_COLUMN) if cfg.incremental
+                     else F.lit(_current_batch(spark, cfg, stats)).alias(BATCH_COLUMN))
+        table = table.select(*(c for c in table.columns if c not in (BATCH_COLUMN, "entry_ids")), batch_col,
+                             "entry_ids")
+        matched = table.repartition(n, "uid").sortWithinPartitions(*order)
+    images = Observation("images")
+    chosen = stages.choose_and_keep(matched, probs, cfg.seed, cfg.epoch, cfg.inject_faults, rows)
+    chosen = chosen.observe(images, F.count(F.lit(1)).alias("n"))
+    write_table(stages.kept_images(chosen), cfg.output, "curated", cfg.format)
     groups = _grouped_counts(read_table(spark, cfg.output, "curated", cfg.format), "lang")
-    return {"seed": cfg.seed, "epoch": cfg.epoch, "images_in": images_in,
+    return {"seed": cfg.seed, "epoch": cfg.epoch, "images_in": int(images.get["n"]),
             "kept": sum(g[-1] for g in groups), "per_language": _sum_by(groups, 0),
             "seconds": round(time.time() - t0, 2)}
 
@@ -388,8 +523,9 @@ def _stage_done(spark, cfg: CurationConfig, stage: str, stats: dict, fingerprint
 
 
 def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None = None,
-              input_df=None) -> dict:
-    """Run one stage (or skip it under ``--resume`` when its output is complete and current)."""
+              input_df=None, result=None) -> dict:
+    """Run one stage (or skip it under ``--resume`` when its output is complete and current).
+    ``result``: the fused lid+match result of this run, still persisted (count and sample)."""
     if stage not in STAGES:
         raise ConfigError(f"unknown stage {stage!r}")
     if stage in ("match", "count") and metadata is None:
@@ -397,9 +533,9 @@ def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None 
     runners: dict[str, Callable[[object], dict]] = {
         "lid": lambda rows: run_lid(spark, cfg, rows, input_df),
         "match": lambda rows: run_match(spark, cfg, metadata, rows),
-        "count": lambda rows: run_count(spark, cfg, metadata),
+        "count": lambda rows: run_count(spark, cfg, metadata, result),
         "thresholds": lambda rows: run_thresholds(spark, cfg),
-        "sample": lambda rows: run_sample(spark, cfg, rows),
+        "sample": lambda rows: run_sample(spark, cfg, rows, result),
     }
     with output_lock(spark, cfg):
         stats = read_json(spark, _stats_path(cfg))
@@ -416,6 +552,29 @@ def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None 
 
     faults.crash_point(f"after:{stage}")
     return stats
+
+
+def _run_lid_and_match_stages(spark, cfg: CurationConfig, metadata: Metadata, input_df, stats: dict):
+    """lid and match for ``curate``: fused when lid has to run, each recorded as its own stage
+    (so ``--resume`` and the stage jobs see the usual sections); stage by stage when resuming
+    after lid. Returns (stats, the persisted fused result or None)."""
+    from curation import faults
+
+    if cfg.resume and _stage_done(spark, cfg, "lid", stats, stage_fingerprint(spark, cfg, "lid", stats)):
+        log.info("stage lid: complete for these inputs and settings, skipped (--resume)")
+        return run_stage(spark, cfg, "match", metadata), None
+    result = None
+    log.info("stages lid+match (fused): start")
+    with stage_progress(spark, "lid+match") as progress:
+        for name, section in run_lid_and_match(spark, cfg, metadata, input_df, progress.rows):
+            if name == "result":
+                result = section
+                break
+            fingerprint = stage_fingerprint(spark, cfg, name, stats, metadata)
+            stats = _record(spark, cfg, name, section, fingerprint, metadata if name == "match" else None)
+            log.info("stage %s: done in %.1fs", name, section["seconds"])
+            faults.crash_point(f"after:{name}")
+    return stats, result
 
 
 def run_curate(spark, cfg: CurationConfig, metadata: Metadata | None = None) -> dict:
@@ -444,8 +603,16 @@ def run_curate(spark, cfg: CurationConfig, metadata: Metadata | None = None) -> 
                     log.warning("batch %s (%s) was already processed: nothing to do", batch, ledger[batch]["input"])
                     stats.setdefault("run", {})["last_batch_skipped"] = batch
                     return stats
-        for stage in STAGES:
-            stats = run_stage(spark, cfg, stage, metadata, input_df if stage == "lid" else None)
+        result = None
+        try:
+            stats, result = _run_lid_and_match_stages(spark, cfg, metadata, input_df, stats)
+            stats = run_stage(spark, cfg, "count", metadata, result=result)
+            stats = run_stage(spark, cfg, "thresholds", metadata)
+            # An incremental sample covers every batch: it reads the matched table.
+            stats = run_stage(spark, cfg, "sample", metadata, result=None if cfg.incremental else result)
+        finally:
+            if result is not None:
+                result.unpersist()
         stats.setdefault("run", {})["total_seconds"] = round(time.time() - t0, 2)
         entry = {"input": resolve_input(cfg)[0], "input_fingerprint": input_fp, "completed": True,
                  "rows": stats["stages"]["lid"]["batch_rows_in"],

@@ -29,6 +29,29 @@ def _hash64(*parts: object) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
 
 
+def _hash64_many(keys: Sequence[str]) -> np.ndarray:
+    """``_hash64`` of many already-joined keys, as a uint64 array (one hash call per key)."""
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(k.encode("utf-8"), digest_size=8).digest() for k in keys])
+    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+
+
+def keep_uniforms(seed: int, epoch: int, uids: Sequence[object]) -> np.ndarray:
+    """``keep_uniform`` of each uid as float64 (same bits: ``(h >> 11)`` is exact in float64)."""
+    head = f"{str(seed)}{_SEP}{str(epoch)}{_SEP}"
+    tail = f"{_SEP}{_KEEP}"
+    h = _hash64_many([head + str(u) + tail for u in uids])
+    return (h >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def choice_keys(seed: int, epoch: int, uids: Sequence[object], texts: Sequence[object]) -> np.ndarray:
+    """``choice_key`` of each (uid, text) pair as int64."""
+    head = f"{str(seed)}{_SEP}{str(epoch)}{_SEP}"
+    mid = f"{_SEP}{_CHOICE}{_SEP}"
+    h = _hash64_many([head + str(u) + mid + str(t) for u, t in zip(uids, texts)])
+    return (h >> np.uint64(1)).astype(np.int64)
+
+
 def keep_uniform(seed: int, epoch: int, uid: str) -> float:
     """The image's keep coin in [0, 1): kept iff ``keep_uniform < keep_probability``."""
     return (_hash64(seed, epoch, uid, _KEEP) >> 11) * (1.0 / (1 << 53))

@@ -96,6 +96,21 @@ def test_injected_worker_failures_do_not_change_any_table(spark, inputs, clean_r
     assert table_digests(cfg.output) == clean_run["digests"]
 
 
+def test_stages_run_one_by_one_give_the_tables_of_the_fused_curate(spark, inputs, clean_run, tmp_path):
+    """curate fuses lid+match and reuses the persisted result for count and sample; each stage
+    job run alone (reading the previous table) must write the very same tables."""
+    cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "alone"),
+                         output_partitions=2).validate()
+    for stage in ("lid", "match", "count", "thresholds", "sample"):
+        pipeline.run_stage(spark, cfg, stage)
+    assert table_digests(cfg.output) == clean_run["digests"]
+    fused = json.load(open(os.path.join(clean_run["cfg"].output, "_stats.json")))["stages"]
+    alone = json.load(open(os.path.join(cfg.output, "_stats.json")))["stages"]
+    for stage in fused:
+        for key in set(fused[stage]) - {"seconds", "completed_at", "input"}:
+            assert alone[stage][key] == fused[stage][key], (stage, key)
+
+
 def _curate_subprocess(cfg: CurationConfig, crash_at: str | None, *extra: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, WWCLIP_SPARK_LOG_LEVEL="ERROR")
     if crash_at:

@@ -1,7 +1,8 @@
 """Spark stages of the curation pipeline: ``DataFrame + plain params -> DataFrame``.
 
 Each stage only moves data to the batch functions of ``curation.batch`` (Arrow batches via
-pandas UDFs / mapInArrow) and aggregates in SQL. Nothing per-row is collected on the driver;
+``mapInArrow``: the text crosses to Python once per pass, carried columns pass through as
+Arrow arrays) and aggregates in SQL. Nothing per-row is collected on the driver;
 what reaches the driver (metadata, per-entry counts and probabilities) is bounded by the
 metadata size, never by the input size.
 """
@@ -11,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
-from pyspark.sql import DataFrame, SparkSession
+import pyarrow.compute as pc
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from curation import batch, faults
-from curation.balancing import entry_probabilities, threshold_for_proportion
 from curation.balancing import probabilities_by_lang as balancing_probabilities
 from curation.metadata import Metadata
 from curation.spark.tables import BATCH_COLUMN
@@ -26,49 +26,47 @@ from curation.validation import DUPLICATE, MALFORMED_ROW
 
 CORRUPT_RECORD = "_corrupt_record"  # Spark's PERMISSIVE-mode column for unparseable input lines
 
-LID_RESULT = T.StructType([
+LID_FIELDS = [
     T.StructField("uid", T.StringType()),
+    T.StructField("url", T.StringType()),
+    T.StructField("text", T.StringType()),
     T.StructField("lid_label", T.StringType()),
     T.StructField("lang", T.StringType()),
     T.StructField("lang_score", T.FloatType()),
     T.StructField("reject_reason", T.StringType()),
-])
-MATCH_RESULT = T.StructType([
+]
+MATCH_FIELDS = [
     T.StructField("entry_ids", T.ArrayType(T.IntegerType())),
     T.StructField("reason", T.StringType()),
-])
-SAMPLE_KEYS = T.StructType([
-    T.StructField("choice_key", T.LongType()),
+]
+SAMPLE_FIELDS = [
     T.StructField("keep_prob", T.DoubleType()),
     T.StructField("keep_uniform", T.DoubleType()),
-])
+]
 PARTIAL_COUNTS = T.StructType([
     T.StructField("lang", T.StringType()),
     T.StructField("entry_id", T.IntegerType()),
     T.StructField("count", T.LongType()),
 ])
-PROBS_SCHEMA = T.StructType([
-    T.StructField("lang", T.StringType()),
-    T.StructField("entry_id", T.IntegerType()),
-    T.StructField("count", T.LongType()),
-    T.StructField("t", T.LongType()),
-    T.StructField("prob", T.FloatType()),
-])
 # Columns the pipeline adds; input columns with these names are carried as ``input_<name>``.
 RESERVED = ("uid", "lid_label", "lang", "lang_score", "reject_reason", "entry_ids", "reason",
-            "keep_prob", "choice_key", "keep_uniform", BATCH_COLUMN)
+            "keep_prob", "keep_uniform", "_dup", "_prior", BATCH_COLUMN)
+# Leading sort keys of every per-row table: uid first (files are uid-complete, groups of an
+# image are contiguous), then the duplicate-check key, then the LID columns.
+ORDER_HEAD = ("uid", "text", "reject_reason", "url", "lid_label", "lang", "lang_score")
+_DERIVED = ("entry_ids", "reason", "_dup", "_prior", BATCH_COLUMN)
 
 
 def prepare_input(df: DataFrame, url_col: str, text_col: str, uid_col: str | None) -> DataFrame:
-    """Rename the user's url/text(/uid) columns to ``url``/``text``(/``uid``); other columns are
-    carried through unchanged (renamed ``input_<name>`` where they collide with ours)."""
+    """Rename the user's url/text(/uid) columns to ``url``/``text``(/``uid``) as strings; other
+    columns are carried through unchanged (renamed ``input_<name>`` where they collide with ours)."""
     renames = {url_col: "url", text_col: "text"}
     if uid_col:
         renames[uid_col] = "uid"
     cols = []
     for name in df.columns:
         if name in renames:
-            cols.append(F.col(f"`{name}`").alias(renames[name]))
+            cols.append(F.col(f"`{name}`").cast("string").alias(renames[name]))
         elif name in RESERVED or name in ("url", "text"):
             cols.append(F.col(f"`{name}`").alias(f"input_{name}"))
         else:
@@ -79,98 +77,115 @@ def prepare_input(df: DataFrame, url_col: str, text_col: str, uid_col: str | Non
     return out
 
 
-def lid_stage(df: DataFrame, max_text_chars: int, lid_min_score: float, batch_id: str,
-              fault_rate: float = 0.0, rows=None) -> DataFrame:
-    """texts_lid: every input row, with uid, LID label/score, metadata language and, for rows
-    that cannot be curated, the reject reason. Only url/text/uid travel to Python."""
+def carried_fields(df: DataFrame) -> list[T.StructField]:
+    """The user's extra input columns, in input order (everything the pipeline did not add)."""
+    ours = {f.name for f in LID_FIELDS} | set(_DERIVED)
+    return [f for f in df.schema.fields if f.name not in ours]
 
-    @F.pandas_udf(LID_RESULT)
-    def lid_udf(it: Iterator[tuple[pd.Series, pd.Series, pd.Series]]) -> Iterator[pd.DataFrame]:
-        for urls, texts, uids in it:
-            cols = batch.annotate_lid(urls.tolist(), texts.tolist(), uids.tolist(),
-                                      max_text_chars, lid_min_score)
-            yield pd.DataFrame(cols)
+
+def row_order(df: DataFrame) -> list[str]:
+    """The total order of rows inside every per-row table file: ``ORDER_HEAD`` then the carried
+    columns (map columns cannot be ordered and are left out). Output bytes then depend only on
+    the rows, never on how Spark split the input."""
+    return [*ORDER_HEAD, *(f.name for f in carried_fields(df) if not isinstance(f.dataType, T.MapType))]
+
+
+def _arrays(rb: pa.RecordBatch, names: list[str], computed: dict[str, pa.Array]) -> pa.RecordBatch:
+    return pa.RecordBatch.from_arrays([computed[n] if n in computed else rb.column(n) for n in names], names=names)
+
+
+def annotate_stage(df: DataFrame, max_text_chars: int, lid_min_score: float, metadata: Metadata | None = None,
+                   fault_rate: float = 0.0, rows=None) -> DataFrame:
+    """Validation, uid and LID, and with ``metadata`` the substring match too, in ONE Python pass
+    over Arrow batches (``mapInArrow``): LID is most of the per-row cost, so the text crosses to
+    Python once and no stage is done twice. Output: ``LID_FIELDS`` (+ ``MATCH_FIELDS``) then the
+    carried columns, passed through as Arrow arrays without conversion."""
+    spark = df.sparkSession
+    carried = carried_fields(df)
+    fields = [*LID_FIELDS, *(MATCH_FIELDS if metadata is not None else []), *carried]
+    names = [f.name for f in fields]
+    entries_bc = (spark.sparkContext.broadcast({k: list(v) for k, v in metadata.entries.items()})
+                  if metadata is not None else None)
+    fingerprint = metadata.fingerprint() if metadata is not None else None
+    malformed = CORRUPT_RECORD in df.columns
+    stage = "lid" if metadata is None else "match"
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        entries = entries_bc.value if entries_bc is not None else None
+        for rb in batches:
+            texts = rb.column("text")
+            out = batch.annotate_lid_arrow(rb.column("url"), texts, rb.column("uid"), max_text_chars, lid_min_score)
+            if malformed:  # a line the reader could not parse: kept, raw, as a reject
+                out["reject_reason"] = pc.if_else(pc.is_valid(rb.column(CORRUPT_RECORD)),
+                                                  pa.scalar(MALFORMED_ROW), out["reject_reason"])
+            if entries is not None:
+                out["entry_ids"], out["reason"] = batch.match_arrow(out["lang"], texts, out["reject_reason"],
+                                                                    entries, fingerprint)
+            yield _arrays(rb, names, out)
             if rows is not None:
-                rows.add(len(texts))
-            faults.maybe_fail_task(fault_rate, "lid")
+                rows.add(rb.num_rows)
+            faults.maybe_fail_task(fault_rate, stage)
 
-    res = df.withColumn("_lid", lid_udf("url", "text", "uid"))
-    carried = [c for c in df.columns if c not in ("uid", "url", "text")]
-    reason = F.col("_lid.reject_reason")
-    if CORRUPT_RECORD in df.columns:  # a line the reader could not parse: kept, raw, as a reject
-        reason = F.when(F.col(CORRUPT_RECORD).isNotNull(), F.lit(MALFORMED_ROW)).otherwise(reason)
-    return res.select(F.col("_lid.uid").alias("uid"), "url", "text", "_lid.lid_label", "_lid.lang",
-                      "_lid.lang_score", reason.alias("reject_reason"), *carried,
-                      F.lit(batch_id).alias(BATCH_COLUMN))
+    return df.mapInArrow(run, T.StructType(fields))
 
 
-def mark_duplicates(texts_lid: DataFrame) -> DataFrame:
-    """Reject repeated (uid, text) rows as ``duplicate``, keeping one per pair (the smallest by
-    every other column, so the choice is deterministic). Cheap when ``texts_lid`` is already
-    hash-partitioned by uid: the window then needs no extra shuffle."""
+def by_uid(df: DataFrame, n_partitions: int) -> DataFrame:
+    """Hash-partition by uid into ``n_partitions`` files and sort each by ``row_order``, with
+    ``_dup`` marking repeated (uid, text) pairs but the first in that order. The window reuses
+    the partitioning and the sort: one shuffle, one sort, whatever comes after."""
     from pyspark.sql import Window
-    from pyspark.sql.types import MapType
 
-    order = [f.name for f in texts_lid.schema.fields
-             if f.name not in ("uid", "text", "reject_reason") and not isinstance(f.dataType, MapType)]
-    rank = F.row_number().over(Window.partitionBy("uid", "text", "reject_reason").orderBy(*order))
-    reason = F.when(F.col("reject_reason").isNull() & (rank > 1), F.lit(DUPLICATE)).otherwise(F.col("reject_reason"))
-    return texts_lid.withColumn("reject_reason", reason)
+    order = row_order(df)
+    arranged = df.repartition(n_partitions, "uid").sortWithinPartitions(*order)
+    rank = F.row_number().over(Window.partitionBy(*ORDER_HEAD[:3]).orderBy(*order[3:]))
+    return arranged.withColumn("_dup", F.col("reject_reason").isNull() & (rank > 1))
 
 
-def match_stage(texts_lid: DataFrame, metadata: Metadata, fault_rate: float = 0.0, rows=None) -> DataFrame:
-    """Every texts_lid row with ``entry_ids`` (null unless matched) and the final ``reason``
-    (null = matched). Automata are built per worker process from broadcast entry lists."""
-    spark = texts_lid.sparkSession
+def with_duplicates_rejected(marked: DataFrame) -> DataFrame:
+    """Final ``entry_ids``/``reason`` of an annotated and ``by_uid``-marked frame: a repeated
+    (uid, text) pair is a ``duplicate`` reject."""
+    cols = [c for c in marked.columns if c not in ("entry_ids", "reason", "_dup")]
+    dup = F.col("_dup")
+    return marked.select(*cols, F.when(dup, F.lit(None)).otherwise(F.col("entry_ids")).alias("entry_ids"),
+                         F.when(dup, F.lit(DUPLICATE)).otherwise(F.col("reason")).alias("reason"))
+
+
+def match_stage(marked: DataFrame, metadata: Metadata, fault_rate: float = 0.0, rows=None) -> DataFrame:
+    """Matching of a ``by_uid``-marked texts_lid frame (the stage run alone): the same batch
+    function as the fused pass, so both give the same ``entry_ids``/``reason``."""
+    spark = marked.sparkSession
     entries_bc = spark.sparkContext.broadcast({k: list(v) for k, v in metadata.entries.items()})
     fingerprint = metadata.fingerprint()
+    base = [c for c in marked.columns if c != "_dup"]
+    prior = F.when(F.col("_dup"), F.lit(DUPLICATE)).otherwise(F.col("reject_reason")).alias("_prior")
+    framed = marked.select(*base, prior)
+    fields = [*framed.schema.fields, *MATCH_FIELDS]
+    names = [f.name for f in fields]
 
-    @F.pandas_udf(MATCH_RESULT)
-    def match_udf(it: Iterator[tuple[pd.Series, pd.Series, pd.Series]]) -> Iterator[pd.DataFrame]:
-        entries = entries_bc.value
-        for langs, texts, prior in it:
-            ids, reasons = batch.match_texts(langs.tolist(), texts.tolist(), prior.tolist(),
-                                             entries, fingerprint)
-            yield pd.DataFrame({"entry_ids": pd.Series(ids, dtype=object), "reason": reasons})
-            if rows is not None:
-                rows.add(len(texts))
-            faults.maybe_fail_task(fault_rate, "match")
-
-    res = texts_lid.withColumn("_m", match_udf("lang", "text", "reject_reason"))
-    rest = [c for c in texts_lid.columns if c != "reject_reason"]
-    return res.select(*rest, "_m.entry_ids", "_m.reason")
-
-
-def split_matched(match_result: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(matched, rejects) from the match result: exactly one side per row."""
-    matched = match_result.filter(F.col("reason").isNull()).drop("reason")
-    rejects = match_result.filter(F.col("reason").isNotNull()).drop("entry_ids")
-    return matched, rejects
-
-
-METADATA_ROWS = T.StructType([
-    T.StructField("lang", T.StringType()),
-    T.StructField("entry_id", T.IntegerType()),
-    T.StructField("entry", T.StringType()),
-])
-
-
-def metadata_frame(spark: SparkSession, metadata: Metadata) -> DataFrame:
-    """(lang, entry_id, entry) built on the executors from a broadcast of the entry lists: tasks
-    carry only a language name, never the metadata itself."""
-    entries_bc = spark.sparkContext.broadcast({k: list(v) for k, v in metadata.entries.items()})
-    langs = spark.createDataFrame([(lang,) for lang in metadata.languages], "lang string")
-
-    def expand(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         entries = entries_bc.value
         for rb in batches:
-            for lang in rb.column("lang").to_pylist():
-                items = entries[lang]
-                yield pa.RecordBatch.from_arrays(
-                    [pa.array([lang] * len(items), pa.string()), pa.array(range(len(items)), pa.int32()),
-                     pa.array(items, pa.string())], names=["lang", "entry_id", "entry"])
+            ids, reasons = batch.match_arrow(rb.column("lang"), rb.column("text"), rb.column("_prior"),
+                                             entries, fingerprint)
+            yield _arrays(rb, names, {"entry_ids": ids, "reason": reasons})
+            if rows is not None:
+                rows.add(rb.num_rows)
+            faults.maybe_fail_task(fault_rate, "match")
 
-    return langs.repartition(min(len(metadata.languages), 8) or 1, "lang").mapInArrow(expand, METADATA_ROWS)
+    return framed.mapInArrow(run, T.StructType(fields)).drop("_prior")
+
+
+def texts_lid_columns(df: DataFrame) -> list[str]:
+    return [*(f.name for f in LID_FIELDS), *(f.name for f in carried_fields(df))]
+
+
+def split_matched(result: DataFrame, batch_id: str) -> tuple[DataFrame, DataFrame]:
+    """(matched, rejects) of a match result: exactly one side per row, columns in table order."""
+    rest = [c for c in texts_lid_columns(result) if c != "reject_reason"]
+    batch_col = F.lit(batch_id).alias(BATCH_COLUMN)
+    matched = result.filter(F.col("reason").isNull()).select(*rest, batch_col, "entry_ids")
+    rejects = result.filter(F.col("reason").isNotNull()).select(*rest, batch_col, "reason")
+    return matched, rejects
 
 
 def partial_count_stage(matched: DataFrame, metadata: Metadata, fault_rate: float = 0.0) -> DataFrame:
@@ -183,8 +198,7 @@ def partial_count_stage(matched: DataFrame, metadata: Metadata, fault_rate: floa
         n_entries = n_entries_bc.value
         totals: dict[str, np.ndarray] = {}
         for rb in batches:
-            part = batch.count_entries(rb.column("lang").to_pylist(),
-                                       rb.column("entry_ids").to_pylist(), n_entries)
+            part = batch.count_entries_arrow(rb.column("lang"), rb.column("entry_ids"), n_entries)
             for lang, counts in part.items():
                 if lang in totals:
                     totals[lang] += counts
@@ -202,84 +216,55 @@ def partial_count_stage(matched: DataFrame, metadata: Metadata, fault_rate: floa
     return partial.groupBy("lang", "entry_id").agg(F.sum("count").cast("long").alias("count"))
 
 
-def complete_counts(spark: SparkSession, partial: DataFrame, metadata: Metadata) -> DataFrame:
-    """entry_counts: every metadata entry with its summed count (zeros included)."""
-    summed = partial.groupBy("lang", "entry_id").agg(F.sum("count").alias("count"))
-    return (metadata_frame(spark, metadata).join(summed, ["lang", "entry_id"], "left")
-            .select("lang", "entry_id", "entry", F.coalesce("count", F.lit(0)).cast("long").alias("count")))
-
-
-def english_counts(entry_counts: DataFrame, en_lang: str = "en") -> np.ndarray:
-    """English per-entry counts in entry order (metadata-sized) for t_en and p."""
-    rows = entry_counts.filter(F.col("lang") == en_lang).select("entry_id", "count").toArrow()
-    order = np.argsort(rows.column("entry_id").to_numpy())
-    return rows.column("count").to_numpy()[order].astype(np.int64)
-
-
-def thresholds_stage(entry_counts: DataFrame, matched: DataFrame, t_en: int, p: float,
-                     en_lang: str = "en") -> tuple[DataFrame, DataFrame]:
-    """(thresholds, entry_probs): per language ``t`` keeping the English tail proportion ``p``
-    (English itself uses ``t_en``), and ``prob = t / max(count, t)`` per entry.
-    Grouping by lang is safe here: groups are metadata entries, not texts."""
-
-    def per_language(pdf: pd.DataFrame) -> pd.DataFrame:
-        pdf = pdf.sort_values("entry_id")
-        counts = pdf["count"].to_numpy(dtype=np.int64)
-        lang = pdf["lang"].iloc[0]
-        t = t_en if lang == en_lang else threshold_for_proportion(counts, p)
-        if counts.sum() == 0:
-            t = 0
-        return pd.DataFrame({"lang": lang, "entry_id": pdf["entry_id"].to_numpy(np.int32),
-                             "count": counts, "t": np.int64(t),
-                             "prob": entry_probabilities(counts, t)})
-
-    probs = (entry_counts.select("lang", "entry_id", "count")
-             .groupBy("lang").applyInPandas(per_language, PROBS_SCHEMA))
-    n_texts = matched.groupBy("lang").agg(F.count(F.lit(1)).alias("n_texts"))
-    thresholds = (probs.groupBy("lang").agg(F.first("t").alias("t"),
-                                            F.sum("count").alias("total_count"),
-                                            F.count(F.lit(1)).alias("n_entries"))
-                  .join(n_texts, "lang", "left")
-                  .select("lang", "t", F.lit(p).alias("p"), "total_count", "n_entries",
-                          F.coalesce("n_texts", F.lit(0)).alias("n_texts")))
-    return thresholds, probs.select("lang", "entry_id", "prob")
-
-
 def probabilities_by_lang(entry_probs: DataFrame) -> dict[str, np.ndarray]:
     """entry_probs as ``{lang: float32 array indexed by entry_id}`` (metadata-sized)."""
     return balancing_probabilities(entry_probs.select("lang", "entry_id", "prob").toArrow())
 
 
-def choose_texts(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
-                 epoch: int = 0, fault_rate: float = 0.0, rows=None) -> DataFrame:
-    """One row per image: the min-hash-chosen matched text with its ``keep_prob`` and the
-    image's ``keep_uniform`` coin. A ``min`` over a struct picks the text (no per-image lists);
-    if ``matched`` is already hash-partitioned by uid, no further shuffle is added."""
+def choose_and_keep(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
+                    epoch: int = 0, fault_rate: float = 0.0, rows=None) -> DataFrame:
+    """One row per image of ``matched`` (which must be ``by_uid``-arranged: hash-partitioned by
+    uid and sorted with uid first, so an image's texts are contiguous in one partition): its
+    min-hash-chosen text with ``keep_prob`` and the image's ``keep_uniform`` coin. The choice is
+    made while streaming, an image cut by an Arrow batch boundary is carried to the next batch:
+    no aggregation, no per-image lists, no extra shuffle or sort."""
     spark = matched.sparkSession
     probs_bc = spark.sparkContext.broadcast(probs_by_lang)
+    fields = [*matched.schema.fields, *SAMPLE_FIELDS]
+    names = [f.name for f in fields]
 
-    @F.pandas_udf(SAMPLE_KEYS)
-    def keys_udf(it: Iterator[tuple[pd.Series, pd.Series, pd.Series, pd.Series]]) -> Iterator[pd.DataFrame]:
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         probs = probs_bc.value
-        for uids, texts, langs, ids in it:
-            yield pd.DataFrame(batch.sampling_keys(seed, epoch, uids.tolist(), texts.tolist(),
-                                                   langs.tolist(), ids.tolist(), probs))
+        pending: pa.Table | None = None  # rows of the last image of the previous batch
+        for rb in batches:
+            table = pa.Table.from_batches([rb]) if pending is None else pa.concat_tables(
+                [pending, pa.Table.from_batches([rb])])
+            uids = table.column("uid")
+            last = uids[len(uids) - 1].as_py() if len(uids) else None
+            complete = len(uids) - (pc.sum(pc.equal(uids, last)).as_py() or 0) if last is not None else 0
+            done, pending = table.slice(0, complete), table.slice(complete)
+            if done.num_rows:
+                yield from _chosen(done, names, probs, seed, epoch)
             if rows is not None:
-                rows.add(len(uids))
+                rows.add(rb.num_rows)
             faults.maybe_fail_task(fault_rate, "sample")
+        if pending is not None and pending.num_rows:
+            yield from _chosen(pending, names, probs, seed, epoch)
 
-    keyed = matched.withColumn("_k", keys_udf("uid", "text", "lang", "entry_ids"))
-    others = [c for c in matched.columns if c != "uid"]
-    candidate = F.struct(F.col("_k.choice_key").alias("choice_key"), *[F.col(c) for c in others],
-                         F.col("_k.keep_prob").alias("keep_prob"),
-                         F.col("_k.keep_uniform").alias("keep_uniform"))
-    chosen = keyed.groupBy("uid").agg(F.min(candidate).alias("_c"))
-    return chosen.select("uid", *[F.col(f"_c.{c}").alias(c) for c in others],
-                         F.col("_c.keep_prob").alias("keep_prob"), F.col("_c.keep_uniform").alias("keep_uniform"))
+    return matched.mapInArrow(run, T.StructType(fields))
+
+
+def _chosen(table: pa.Table, names: list[str], probs: dict, seed: int, epoch: int) -> Iterator[pa.RecordBatch]:
+    """Rows of complete images -> one chosen row per image, in input order."""
+    rb = table.combine_chunks().to_batches()[0]
+    keys = batch.sampling_keys_arrow(seed, epoch, rb.column("uid"), rb.column("text"), rb.column("lang"),
+                                     rb.column("entry_ids"), probs)
+    pick = pa.array(batch.chosen_per_image(rb.column("uid"), np.asarray(keys["choice_key"])))
+    chosen = rb.take(pick)
+    yield _arrays(chosen, names, {"keep_prob": keys["keep_prob"].take(pick),
+                                  "keep_uniform": keys["keep_uniform"].take(pick)})
 
 
 def kept_images(chosen: DataFrame) -> DataFrame:
     """curated: the chosen images whose coin falls below their keep probability."""
     return chosen.filter(F.col("keep_uniform") < F.col("keep_prob")).drop("keep_uniform")
-
-

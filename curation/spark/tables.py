@@ -15,7 +15,11 @@ import uuid
 from collections.abc import Sequence
 
 FORMATS = ("parquet", "delta")
-TARGET_FILE_BYTES = 256 * 1024 * 1024
+# Output files per table: one per 64 MB of the *source*, at least 2. Each file is one task of
+# the stages after the uid shuffle, so the floor keeps two cores busy on small inputs; both
+# are constants, so a table's layout never depends on the machine that wrote it.
+TARGET_FILE_BYTES = 64 * 1024 * 1024
+MIN_FILES = 2
 # Training readers (deltalake/pyarrow) cannot apply deletion vectors safely: keep them off.
 DELTA_WRITE_OPTIONS = {"delta.enableDeletionVectors": "false"}
 
@@ -124,7 +128,7 @@ def read_table(spark, root: str, name: str, fmt: str):
 def auto_partitions(spark, source_path: str, target_bytes: int = TARGET_FILE_BYTES) -> int:
     """Output file count derived from the *source's* size, so it does not depend on how Spark
     happened to split the work (keeps outputs byte-identical across partitionings)."""
-    return max(1, math.ceil(path_bytes(spark, source_path) / target_bytes))
+    return max(MIN_FILES, math.ceil(path_bytes(spark, source_path) / target_bytes))
 
 
 def arrange(df, n_partitions: int, hash_key: str, sort_keys: Sequence[str], shuffle: bool = True):
