@@ -73,19 +73,14 @@ def write_text(spark, path: str, text: str) -> None:
 
 
 def read_text(spark, path: str) -> str | None:
+    """The whole file in one JVM call (not one py4j round trip per line)."""
     fs, jpath = _fs(spark, path)
     if not fs.exists(jpath):
         return None
     stream = fs.open(jpath)
     try:
-        reader = spark.sparkContext._jvm.java.io.BufferedReader(
-            spark.sparkContext._jvm.java.io.InputStreamReader(stream, "UTF-8"))
-        lines = []
-        line = reader.readLine()
-        while line is not None:
-            lines.append(line)
-            line = reader.readLine()
-        return "\n".join(lines)
+        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+        return bytes(data).decode("utf-8")
     finally:
         stream.close()
 
