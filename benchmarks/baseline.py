@@ -30,7 +30,7 @@ from curation.ids import image_uid
 from curation.matching import Matcher
 from curation.metadata import read_metadata
 from curation.sampling import choice_key, keep_uniform
-from curation.validation import DEFAULT_MAX_TEXT_CHARS, reject_reason
+from curation.validation import DEFAULT_MAX_TEXT_CHARS, DUPLICATE, reject_reason
 
 
 def run_baseline(input_path: str, output: str, metadata_path: str | None = None, seed: int = 0,
@@ -43,6 +43,7 @@ def run_baseline(input_path: str, output: str, metadata_path: str | None = None,
     counts = {lang: np.zeros(n, np.int64) for lang, n in n_entries.items()}
     matched_cols = defaultdict(list)
     rows_in = n_rejects = 0
+    seen: set[tuple[str, str]] = set()
     cpu0, t_all = time.process_time(), time.perf_counter()
     clock = time.perf_counter
     for rb in ds.dataset(input_path, format="parquet").to_batches(columns=["url", "text"], batch_size=10_000):
@@ -55,6 +56,9 @@ def run_baseline(input_path: str, output: str, metadata_path: str | None = None,
             if reason is None:
                 labels, _ = lid.detect([text])
                 lang = lid.to_metadata_lang(labels[0])
+                if (uid, text) in seen:  # the same alt-text for the same image again: a duplicate
+                    reason = DUPLICATE
+                seen.add((uid, text))
             t2 = clock()
             timings["lid"] += t2 - t
             ids = matchers[lang].match(text) if reason is None and lang in matchers else []

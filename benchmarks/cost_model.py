@@ -35,9 +35,10 @@ END = "<!-- cost-model:end -->"
 STAGES = ("lid", "match", "count", "thresholds", "sample")
 PER_ROW_TABLES = ("texts_lid", "matched", "rejects", "curated")  # grow with the input
 PER_ENTRY_TABLES = ("entry_counts", "entry_probs", "thresholds")  # bounded by the metadata
-# Full shuffles of all columns per run (benchmarks/STATUS.md): the texts_lid layout (lid),
-# the uid shuffle of match (reads texts_lid) and the uid shuffle of sample (reads matched).
-SHUFFLED_TABLES = {"texts_lid": 2, "matched": 1}
+# Full shuffles of all columns per curate run: one, by uid, of the annotated rows (texts_lid's
+# columns plus entry_ids and reason); count and sample reuse it. Stages run one by one shuffle
+# texts_lid twice and matched once.
+SHUFFLED_TABLES = {"texts_lid": 1}
 DEFAULT_CLUSTERS = (64, 256, 1024)
 DEFAULT_ENTRY_SCENARIOS = (1_000_000, 10_000_000, 50_000_000)
 DEFAULT_EXECUTOR_CORES = 4
@@ -148,8 +149,8 @@ def compute(result: dict, target_rows: float = 10e9, clusters=DEFAULT_CLUSTERS,
                                   if all(b is not None for b, _ in shuffled) else None)
     m["target_shuffle_bytes"] = (m["shuffle_bytes_per_row"] * target_rows
                                  if m["shuffle_bytes_per_row"] is not None else None)
-    # 256 MB files (curation.spark.tables.TARGET_FILE_BYTES) of the source = tasks of the per-row stages
-    m["target_partitions"] = (math.ceil(m["target_input_bytes"] / (256 * 2**20))
+    # One file per 64 MB of the source (curation.spark.tables.TARGET_FILE_BYTES) = tasks after the shuffle
+    m["target_partitions"] = (math.ceil(m["target_input_bytes"] / (64 * 2**20))
                               if m["target_input_bytes"] is not None else None)
 
     a_bytes = automata["automaton_bytes"] / automata["entries"]
@@ -229,9 +230,9 @@ def render(m: dict) -> str:
         out.append(f"| table `{name}` ({scope}) | {_bytes(r['bytes'])}{per} | "
                    f"{_bytes(r['target_bytes'])} (same metadata: does not grow with rows) |")
     out += [
-        (f"| shuffle volume, estimate (2× `texts_lid` + 1× `matched`, on-disk bytes) | "
+        (f"| shuffle volume, estimate (1× `texts_lid`, on-disk bytes) | "
          f"{_per(m['shuffle_bytes_per_row'], 'B/row')} | {_bytes(m['target_shuffle_bytes'])} |"),
-        f"| files / tasks of per-row stages (input ÷ 256 MB) | — | {_num(m['target_partitions'], '{:,}')} |",
+        f"| files / tasks of per-row stages (input ÷ 64 MB) | — | {_num(m['target_partitions'], '{:,}')} |",
         (f"| peak JVM RSS / peak Python worker RSS | {_num(m['peak_jvm_rss_mb'])} MB / "
          f"{_num(m['peak_python_worker_rss_mb'])} MB | — |"),
         "",

@@ -50,16 +50,16 @@ def test_extrapolation_arithmetic():
     assert m["python_cpu_us_per_row"] == pytest.approx(30.0)
     assert m["input_bytes_per_row"] == pytest.approx(33.0)
     assert m["target_input_bytes"] == pytest.approx(330e9)
-    assert m["target_partitions"] == -(-330_000_000_000 // (256 * 2**20))
+    assert m["target_partitions"] == -(-330_000_000_000 // (64 * 2**20))
     assert m["tables"]["texts_lid"]["bytes_per_row"] == pytest.approx(60.0)
     assert m["tables"]["texts_lid"]["target_bytes"] == pytest.approx(600e9)
     assert m["target_storage_bytes"] == pytest.approx((60 + 40 + 15 + 30) * 10e9)
     # metadata-sized tables do not grow with rows
     assert m["tables"]["entry_counts"]["target_bytes"] == TABLES["entry_counts"]
     assert m["tables"]["entry_counts"]["bytes_per_entry"] == pytest.approx(2_666_000 / 133_300)
-    # shuffle ≈ 2 × texts_lid + 1 × matched per row
-    assert m["shuffle_bytes_per_row"] == pytest.approx(2 * 60 + 40)
-    assert m["target_shuffle_bytes"] == pytest.approx(160 * 10e9)
+    # shuffle ≈ 1 × texts_lid per row (the one uid shuffle of curate)
+    assert m["shuffle_bytes_per_row"] == pytest.approx(60)
+    assert m["target_shuffle_bytes"] == pytest.approx(60 * 10e9)
     # metadata memory: linear in entries, from the recorded measurement
     a = cost_model.AUTOMATA_MEASURED
     per_entry = (a["automaton_bytes"] + a["entry_list_bytes"]) / a["entries"]
