@@ -108,7 +108,7 @@ def test_table_bytes_rendered(tmp_path):
     assert "| table `texts_lid` | 60.0 B/row | 600 GB |" in text
     assert "| input (corpus Parquet) | 33.0 B/row | 330 GB |" in text
     assert "**1.45 TB**" in text  # per-row tables at 10B
-    assert "160.0 B/row | 1.6 TB |" in text  # shuffle estimate
+    assert "60.0 B/row | 600 GB |" in text  # shuffle estimate
 
 
 def test_missing_markers_raise():
