@@ -405,7 +405,7 @@ def run_count(spark, cfg: CurationConfig, metadata: Metadata, result=None) -> di
     all_partial = read_table(spark, cfg.output, "batch_counts", cfg.format).toArrow()
     n_entries = {lang: len(entries) for lang, entries in metadata.entries.items()}
     totals = counts_by_lang(all_partial.select(["lang", "entry_id", "count"]), n_entries)
-    counts = _driver_table(spark, entry_counts_table(totals, metadata))
+    counts = _driver_table(spark, per_entry_table(totals, "count", pa.int64(), dict(metadata.entries)))
     merged = False
     if cfg.incremental and cfg.format == "delta" and table_exists(spark, cfg.output, "entry_counts", "delta"):
         from delta.tables import DeltaTable
@@ -424,18 +424,18 @@ def run_count(spark, cfg: CurationConfig, metadata: Metadata, result=None) -> di
             "seconds": round(time.time() - t0, 2)}
 
 
-def entry_counts_table(totals: dict[str, np.ndarray], metadata: Metadata) -> pa.Table:
-    """entry_counts rows (lang, entry_id, entry, count) for every metadata entry, in (lang,
-    entry_id) order."""
-    langs = sorted(totals)
-    return pa.table({
-        "lang": pa.array([lang for lang in langs for _ in range(len(totals[lang]))], pa.string()),
-        "entry_id": pa.array(np.concatenate([np.arange(len(totals[lang]), dtype=np.int32) for lang in langs])
-                             if langs else np.empty(0, np.int32), pa.int32()),
-        "entry": pa.array([e for lang in langs for e in metadata.entries[lang]], pa.string()),
-        "count": pa.array(np.concatenate([totals[lang] for lang in langs]) if langs else np.empty(0, np.int64),
-                          pa.int64()),
-    })
+def per_entry_table(values: dict[str, np.ndarray], name: str, arrow_type: pa.DataType,
+                    entries: dict[str, list[str]] | None = None) -> pa.Table:
+    """One row per (lang, entry_id), in that order, with ``values[lang][entry_id]`` as column
+    ``name`` (and the entry text when ``entries`` is given): entry_counts and entry_probs."""
+    langs = sorted(values)
+    cols = {"lang": pa.array([lang for lang in langs for _ in range(len(values[lang]))], pa.string()),
+            "entry_id": pa.array(np.concatenate([np.arange(len(values[lang]), dtype=np.int32) for lang in langs])
+                                 if langs else np.empty(0, np.int32), pa.int32())}
+    if entries is not None:
+        cols["entry"] = pa.array([e for lang in langs for e in entries[lang]], pa.string())
+    cols[name] = pa.array(np.concatenate([values[lang] for lang in langs]) if langs else [], arrow_type)
+    return pa.table(cols)
 
 
 def _driver_table(spark, table: pa.Table):
@@ -470,12 +470,8 @@ def run_thresholds(spark, cfg: CurationConfig) -> dict:
         "total_count": pa.array([int(counts[lang].sum()) for lang in langs], pa.int64()),
         "n_entries": pa.array([len(counts[lang]) for lang in langs], pa.int64()),
         "n_texts": pa.array([int(n_texts.get(lang, 0)) for lang in langs], pa.int64())})
-    probs = pa.table({
-        "lang": pa.array([lang for lang in langs for _ in range(len(counts[lang]))], pa.string()),
-        "entry_id": pa.array(np.concatenate([np.arange(len(counts[lang]), dtype=np.int32) for lang in langs]),
-                             pa.int32()),
-        "prob": pa.array(np.concatenate([entry_probabilities(counts[lang], ts[lang]) for lang in langs]),
-                         pa.float32())})
+    probs = per_entry_table({lang: entry_probabilities(counts[lang], ts[lang]) for lang in langs}, "prob",
+                            pa.float32())
     write_table(_driver_table(spark, thresholds), cfg.output, "thresholds", cfg.format)
     write_table(_driver_table(spark, probs), cfg.output, "entry_probs", cfg.format)
     per_lang = {lang: {"t": ts[lang], "total_count": int(counts[lang].sum()), "n_entries": len(counts[lang]),
