@@ -26,7 +26,7 @@ from pyspark.sql import functions as F
 
 from curation import __version__
 from curation.balancing import (auto_t_en, counts_by_lang, entry_probabilities, language_thresholds,
-                                tail_proportion)
+                                probabilities_by_lang, tail_proportion)
 from curation.config import FULL_RUN_BATCH, STAGES, ConfigError, CurationConfig
 from curation.lid_codes import LID_TO_METADATA_VERSION
 from curation.metadata import Metadata, MetadataError, read_metadata
@@ -325,8 +325,6 @@ def run_lid(spark, cfg: CurationConfig, rows=None, input_df=None) -> dict:
 
 
 def run_match(spark, cfg: CurationConfig, metadata: Metadata, rows=None) -> dict:
-    from pyspark import StorageLevel
-
     t0 = time.time()
     stats = read_json(spark, _stats_path(cfg))
     batch = _current_batch(spark, cfg, stats)
@@ -335,11 +333,11 @@ def run_match(spark, cfg: CurationConfig, metadata: Metadata, rows=None) -> dict
     n = _stage_partitions(spark, cfg, stats, "lid", table_path(cfg.output, "texts_lid"))
     # One shuffle by uid and one sort serve the duplicate check and both output layouts.
     result = stages.match_stage(stages.by_uid(texts_lid, n), metadata, cfg.inject_faults, rows)
-    result = result.persist(StorageLevel.MEMORY_AND_DISK)
+    result = stages.keep_for_reuse(result)
     try:
         _write_match_tables(cfg, result, batch)
     finally:
-        result.unpersist()
+        stages.release(result)
     texts_groups, matched_groups, reject_groups = _table_groups(spark, cfg)
     return _match_section(batch, n, sum(g[-1] for g in texts_groups), matched_groups, reject_groups,
                           time.time() - t0)
@@ -351,19 +349,17 @@ def run_lid_and_match(spark, cfg: CurationConfig, metadata: Metadata, input_df, 
     persisted result. Yields (stage, section) after texts_lid, then after matched/rejects, and
     finally the persisted result (uid-partitioned and sorted), for count and sample to reuse.
     The tables are identical to those of the two stages run one by one."""
-    from pyspark import StorageLevel
-
     t0 = time.time()
     path, _ = resolve_input(cfg)
     batch = batch_id(spark, cfg)
     n = _partitions(spark, cfg, path)
     annotated = stages.annotate_stage(input_df, cfg.max_text_chars, cfg.lid_min_score, metadata,
                                       cfg.inject_faults, progress_rows)
-    result = stages.with_duplicates_rejected(stages.by_uid(annotated, n)).persist(StorageLevel.MEMORY_AND_DISK)
+    result = stages.keep_for_reuse(stages.with_duplicates_rejected(stages.by_uid(annotated, n)))
     try:
         yield from _fused_writes(spark, cfg, result, path, batch, n, t0)
     except Exception:
-        result.unpersist()
+        stages.release(result)
         raise
     yield "result", result
 
@@ -388,24 +384,29 @@ def _fused_writes(spark, cfg: CurationConfig, result, path: str, batch: str, n: 
                                   time.time() - t1)
 
 
-def run_count(spark, cfg: CurationConfig, metadata: Metadata, result=None) -> dict:
+def run_count(spark, cfg: CurationConfig, metadata: Metadata, result=None, carry: dict | None = None) -> dict:
     """Per-batch partial counts (replaced per batch: idempotent), then entry_counts as their
     sum over all batches: a MERGE for Delta, a rewrite for Parquet. ``result``: the fused
-    lid+match result still in memory, read instead of the matched table."""
+    lid+match result still in memory, read instead of the matched table. ``carry``: receives
+    the entry_counts table, so that thresholds in the same run need not read it back."""
     t0 = time.time()
     batch = _current_batch(spark, cfg, read_json(spark, _stats_path(cfg)))
     if result is not None:
         matched = result.filter(F.col("reason").isNull())
     else:
         matched = read_table(spark, cfg.output, "matched", cfg.format).filter(F.col(BATCH_COLUMN) == batch)
-    partial = stages.partial_count_stage(matched, metadata, cfg.inject_faults).withColumn(BATCH_COLUMN, F.lit(batch))
-    write_batch(partial.repartition(1).sortWithinPartitions(BATCH_COLUMN, "lang", "entry_id"), cfg.output,
-                "batch_counts", cfg.format, batch, replace_all=not cfg.incremental)
-    # Metadata-sized from here on (one row per non-zero entry and batch): summed on the driver.
-    all_partial = read_table(spark, cfg.output, "batch_counts", cfg.format).toArrow()
+    # Metadata-sized (one row per non-zero entry): collected, then written from the driver.
+    partial = (stages.partial_count_stage(matched, metadata, cfg.inject_faults).toArrow()
+               .sort_by([("lang", "ascending"), ("entry_id", "ascending")]))
+    partial = partial.append_column(BATCH_COLUMN, pa.array([batch] * partial.num_rows, pa.string()))
+    write_batch(_driver_table(spark, partial), cfg.output, "batch_counts", cfg.format, batch,
+                replace_all=not cfg.incremental)
+    all_partial = (read_table(spark, cfg.output, "batch_counts", cfg.format).toArrow() if cfg.incremental
+                   else partial)
     n_entries = {lang: len(entries) for lang, entries in metadata.entries.items()}
     totals = counts_by_lang(all_partial.select(["lang", "entry_id", "count"]), n_entries)
-    counts = _driver_table(spark, per_entry_table(totals, "count", pa.int64(), dict(metadata.entries)))
+    counts_tbl = per_entry_table(totals, "count", pa.int64(), dict(metadata.entries))
+    counts = _driver_table(spark, counts_tbl)
     merged = False
     if cfg.incremental and cfg.format == "delta" and table_exists(spark, cfg.output, "entry_counts", "delta"):
         from delta.tables import DeltaTable
@@ -417,6 +418,8 @@ def run_count(spark, cfg: CurationConfig, metadata: Metadata, result=None) -> di
         merged = True
     else:
         write_table(counts, cfg.output, "entry_counts", cfg.format)
+    if carry is not None:
+        carry["entry_counts"] = counts_tbl.select(["lang", "entry_id", "count"])
     per_lang = {lang: {"matches": int(c.sum()), "entries_matched": int(np.count_nonzero(c))}
                 for lang, c in sorted(totals.items())}
     return {"batch_id": batch, "batches": sorted(set(all_partial.column(BATCH_COLUMN).to_pylist())),
@@ -443,11 +446,16 @@ def _driver_table(spark, table: pa.Table):
     return spark.createDataFrame(table).coalesce(1)
 
 
-def run_thresholds(spark, cfg: CurationConfig) -> dict:
+def run_thresholds(spark, cfg: CurationConfig, carry: dict | None = None) -> dict:
     """Thresholds and probabilities are metadata-sized: computed on the driver with the same
-    functions the baseline and the training loader use, then written as two small tables."""
+    functions the baseline and the training loader use, then written as two small tables.
+    ``carry``: the entry_counts table count wrote in this run (else read back); receives the
+    entry_probs table for sample."""
     t0 = time.time()
-    counts_tbl = read_table(spark, cfg.output, "entry_counts", cfg.format).select("lang", "entry_id", "count").toArrow()
+    counts_tbl = (carry or {}).get("entry_counts")
+    if counts_tbl is None:
+        counts_tbl = read_table(spark, cfg.output, "entry_counts", cfg.format).select("lang", "entry_id",
+                                                                                      "count").toArrow()
     sizes: dict[str, int] = {}
     for lang, entry_id in zip(counts_tbl.column("lang").to_pylist(), counts_tbl.column("entry_id").to_pylist()):
         sizes[lang] = max(sizes.get(lang, 0), entry_id + 1)
@@ -474,6 +482,8 @@ def run_thresholds(spark, cfg: CurationConfig) -> dict:
                             pa.float32())
     write_table(_driver_table(spark, thresholds), cfg.output, "thresholds", cfg.format)
     write_table(_driver_table(spark, probs), cfg.output, "entry_probs", cfg.format)
+    if carry is not None:
+        carry["entry_probs"] = probs
     per_lang = {lang: {"t": ts[lang], "total_count": int(counts[lang].sum()), "n_entries": len(counts[lang]),
                        "n_texts": int(n_texts.get(lang, 0))} for lang in langs}
     return {"t_en": t_en, "t_en_mode": cfg.t_en, "p": p, "per_language": per_lang,
@@ -481,15 +491,20 @@ def run_thresholds(spark, cfg: CurationConfig) -> dict:
             "seconds": round(time.time() - t0, 2)}
 
 
-def run_sample(spark, cfg: CurationConfig, rows=None, result=None) -> dict:
+def run_sample(spark, cfg: CurationConfig, rows=None, result=None, carry: dict | None = None) -> dict:
     """``result``: the fused lid+match result still in memory (a full run): it is already
-    partitioned by uid and sorted, so the choice needs no shuffle and no sort."""
+    partitioned by uid and sorted, so the choice needs no shuffle and no sort. ``carry``: the
+    entry_probs table thresholds wrote in this run (else read back)."""
     from pyspark.sql import Observation
 
     t0 = time.time()
     stats = read_json(spark, _stats_path(cfg))
     table = read_table(spark, cfg.output, "matched", cfg.format) if result is None else None
-    probs = stages.probabilities_by_lang(read_table(spark, cfg.output, "entry_probs", cfg.format))
+    probs_tbl = (carry or {}).get("entry_probs")
+    if probs_tbl is None:
+        probs_tbl = read_table(spark, cfg.output, "entry_probs", cfg.format).select("lang", "entry_id",
+                                                                                    "prob").toArrow()
+    probs = probabilities_by_lang(probs_tbl)
     if result is not None:
         matched, _ = stages.split_matched(result, _current_batch(spark, cfg, stats))
     else:
@@ -519,9 +534,11 @@ def _stage_done(spark, cfg: CurationConfig, stage: str, stats: dict, fingerprint
 
 
 def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None = None,
-              input_df=None, result=None) -> dict:
+              input_df=None, result=None, carry: dict | None = None) -> dict:
     """Run one stage (or skip it under ``--resume`` when its output is complete and current).
-    ``result``: the fused lid+match result of this run, still persisted (count and sample)."""
+    ``result``: the fused lid+match result of this run, still persisted (count and sample).
+    ``carry``: metadata-sized tables a stage of this run wrote (entry_counts, entry_probs),
+    handed to the next stage in memory instead of being read back."""
     if stage not in STAGES:
         raise ConfigError(f"unknown stage {stage!r}")
     if stage in ("match", "count") and metadata is None:
@@ -529,9 +546,9 @@ def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None 
     runners: dict[str, Callable[[object], dict]] = {
         "lid": lambda rows: run_lid(spark, cfg, rows, input_df),
         "match": lambda rows: run_match(spark, cfg, metadata, rows),
-        "count": lambda rows: run_count(spark, cfg, metadata, result),
-        "thresholds": lambda rows: run_thresholds(spark, cfg),
-        "sample": lambda rows: run_sample(spark, cfg, rows, result),
+        "count": lambda rows: run_count(spark, cfg, metadata, result, carry),
+        "thresholds": lambda rows: run_thresholds(spark, cfg, carry),
+        "sample": lambda rows: run_sample(spark, cfg, rows, result, carry),
     }
     with output_lock(spark, cfg):
         stats = read_json(spark, _stats_path(cfg))
@@ -602,13 +619,15 @@ def run_curate(spark, cfg: CurationConfig, metadata: Metadata | None = None) -> 
         result = None
         try:
             stats, result = _run_lid_and_match_stages(spark, cfg, metadata, input_df, stats)
-            stats = run_stage(spark, cfg, "count", metadata, result=result)
-            stats = run_stage(spark, cfg, "thresholds", metadata)
+            carry: dict = {}
+            stats = run_stage(spark, cfg, "count", metadata, result=result, carry=carry)
+            stats = run_stage(spark, cfg, "thresholds", metadata, carry=carry)
             # An incremental sample covers every batch: it reads the matched table.
-            stats = run_stage(spark, cfg, "sample", metadata, result=None if cfg.incremental else result)
+            stats = run_stage(spark, cfg, "sample", metadata, result=None if cfg.incremental else result,
+                              carry=carry)
         finally:
             if result is not None:
-                result.unpersist()
+                stages.release(result)
         stats.setdefault("run", {})["total_seconds"] = round(time.time() - t0, 2)
         entry = {"input": resolve_input(cfg)[0], "input_fingerprint": input_fp, "completed": True,
                  "rows": stats["stages"]["lid"]["batch_rows_in"],

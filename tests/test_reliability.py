@@ -111,6 +111,27 @@ def test_stages_run_one_by_one_give_the_tables_of_the_fused_curate(spark, inputs
             assert alone[stage][key] == fused[stage][key], (stage, key)
 
 
+def test_cluster_cache_and_local_checkpoint_give_the_same_tables(spark, inputs, clean_run, tmp_path, monkeypatch):
+    """Local mode keeps the fused result as a local checkpoint, a cluster as a columnar cache
+    (recomputable from lineage): the same tables either way, and nothing stays kept after."""
+    from curation.spark import stages
+
+    monkeypatch.setattr(stages, "rows_kept_locally", lambda _spark: False)
+    cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "cached"),
+                         output_partitions=2).validate()
+    pipeline.run_curate(spark, cfg)
+    assert table_digests(cfg.output) == clean_run["digests"]
+    assert spark.sparkContext._jsc.getPersistentRDDs().isEmpty()
+    assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
+
+
+def test_local_checkpoint_is_released_after_curate(spark, inputs, tmp_path):
+    cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "released"),
+                         output_partitions=2).validate()
+    pipeline.run_curate(spark, cfg)
+    assert spark.sparkContext._jsc.getPersistentRDDs().isEmpty()
+
+
 def _curate_subprocess(cfg: CurationConfig, crash_at: str | None, *extra: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, WWCLIP_SPARK_LOG_LEVEL="ERROR")
     if crash_at:

@@ -12,6 +12,7 @@ import os
 
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+LOCAL_JAVA_OPTIONS = "-XX:+UseParallelGC"
 
 
 def _launched_by_spark() -> bool:
@@ -49,6 +50,10 @@ def get_spark(app_name: str = "worldwide-clip", master: str | None = None,
 
         builder = builder.master(master or "local[*,4]")
         builder = builder.config("spark.driver.memory", (conf or {}).get("spark.driver.memory", "4g"))
+        # Local mode is one batch JVM: the throughput collector leaves both cores to the tasks
+        # (G1's concurrent threads compete with them; see benchmarks/STATUS.md).
+        builder = builder.config("spark.driver.extraJavaOptions",
+                                 (conf or {}).get("spark.driver.extraJavaOptions", LOCAL_JAVA_OPTIONS))
         builder = builder.config("spark.ui.showConsoleProgress", "false")
         if not _delta_jars_installed():
             builder = configure_spark_with_delta_pip(builder)
