@@ -12,8 +12,10 @@ the same helpers below, which apply the scalar rules of ``validation``, ``ids``,
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -144,57 +146,140 @@ def annotate_lid(urls: Sequence[object], texts: Sequence[object], uids: Sequence
 
 # --- Matching (SPEC §2 step 3) -----------------------------------------------------------------
 
+_Groups = list[tuple[object, np.ndarray]]  # (lang, row indices)
+_MatchGroup = Callable[[Matcher, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _split_by_code(rows: np.ndarray, codes: np.ndarray, value_of: Mapping[int, object]) -> _Groups:
+    """(value_of[code], its rows ascending) per distinct code, ``codes[j]`` being row ``rows[j]``'s."""
+    order = np.argsort(codes, kind="stable")
+    rows, codes = rows[order], codes[order]
+    present, counts = np.unique(codes, return_counts=True)
+    return [(value_of[code], part) for code, part in zip(present.tolist(), np.split(rows, np.cumsum(counts)[:-1]))]
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenation of ``range(starts[j], starts[j] + counts[j])`` over j."""
+    ends = np.cumsum(counts)
+    return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
+
+
+def _match_groups(n: int, groups: _Groups, entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str,
+                  match_group: _MatchGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offsets int64[n + 1], ids int32, no_metadata mask): row i matched ``ids[offsets[i]:offsets[i + 1]]``
+    (empty for rows outside ``groups``); ``no_metadata`` marks the rows of languages without
+    metadata. ``match_group(matcher, rows)`` gives (id count per row, their ids in row order)."""
+    no_metadata = np.zeros(n, dtype=bool)
+    counts = np.zeros(n, dtype=np.int64)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for lang, rows in groups:
+        if lang not in entries_by_lang:
+            no_metadata[rows] = True
+            continue
+        row_counts, ids = match_group(get_matcher(fingerprint, lang, entries_by_lang[lang]), rows)
+        counts[rows] = row_counts
+        parts.append((rows, row_counts, ids))
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    values = np.empty(int(offsets[-1]), dtype=np.int32)
+    for rows, row_counts, ids in parts:
+        values[_ranges(offsets[rows], row_counts)] = ids
+    return offsets, values, no_metadata
+
+
+def _match_csr(matcher: Matcher, texts: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
+    """(id count per text, ids) of ``texts``, all matched in one ``Matcher.match_many_arrays`` call."""
+    offsets, ids = matcher.match_many_arrays(texts)
+    return np.diff(offsets), ids
+
+
 def _match_rows(langs: Sequence[str | None], texts: Sequence[object], prior_reasons: Sequence[str | None],
                 entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str
-                ) -> tuple[list[list[int]], list[int], list[str | None]]:
-    """(results, slot, reasons): row i matched ``results[slot[i]]`` (slot -1: not matched here)
-    and its final reason (prior reason, no_metadata_language, unmatched, or None = matched).
-    Each distinct (lang, text) is matched once per batch."""
-    results: list[list[int]] = []
-    # per language: text -> slot (str keys: no per-row tuples for the garbage collector to track)
-    slot_by_lang: dict[object, tuple[Matcher, dict[object, int]]] = {}
-    slots = [-1] * len(langs)
+                ) -> tuple[list[list[int] | None], list[str | None]]:
+    """(ids, reasons) per row: the matched entry ids (None unless matched) and the final reason
+    (prior reason, no_metadata_language, unmatched, or None = matched). Each language's rows
+    are matched in one ``Matcher.match_many_arrays`` call."""
+    langs, texts = list(langs), list(texts)  # positional indexing below, whatever the sequence
+    todo = [i for i, prior in enumerate(prior_reasons) if prior is None]
+    code_of: dict[object, int] = {}
+    codes = np.fromiter([code_of.setdefault(langs[i], len(code_of)) for i in todo], np.int64, len(todo))
+    groups = _split_by_code(np.asarray(todo, dtype=np.int64), codes, {c: lang for lang, c in code_of.items()})
+    offsets, values, no_metadata = _match_groups(len(langs), groups, entries_by_lang, fingerprint,
+                                                 lambda m, rows: _match_csr(m, [texts[i] for i in rows.tolist()]))
+    unmatched = np.zeros(len(langs), dtype=bool)
+    unmatched[todo] = True
+    unmatched &= (np.diff(offsets) == 0) & ~no_metadata
     reasons = list(prior_reasons)
-    for i, (lang, text, prior) in enumerate(zip(langs, texts, prior_reasons)):
-        if prior is not None:
-            continue
-        if lang not in entries_by_lang:
-            reasons[i] = validation.NO_METADATA_LANGUAGE
-            continue
-        cached = slot_by_lang.get(lang)
-        if cached is None:
-            cached = slot_by_lang[lang] = (get_matcher(fingerprint, lang, entries_by_lang[lang]), {})
-        matcher, slot_of = cached
-        s = slot_of.get(text)
-        if s is None:
-            s = slot_of[text] = len(results)
-            results.append(matcher.match(text))
-        slots[i] = s
-        if not results[s]:
-            reasons[i] = validation.UNMATCHED
-    return results, slots, reasons
+    for rows, reason in ((no_metadata, validation.NO_METADATA_LANGUAGE), (unmatched, validation.UNMATCHED)):
+        for i in np.flatnonzero(rows).tolist():
+            reasons[i] = reason
+    return _id_lists(offsets, values), reasons
+
+
+def _id_lists(offsets: np.ndarray, values: np.ndarray) -> list[list[int] | None]:
+    """``values[offsets[i]:offsets[i + 1]]`` as a list per row, None where empty. The cyclic
+    garbage collector is paused meanwhile: these acyclic lists would trigger a full collection
+    every few thousand rows, which costs more than building them."""
+    bounds, flat = offsets.tolist(), values.tolist()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return [flat[a:b] or None for a, b in pairwise(bounds)]
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _strings(values: pa.Array) -> pa.Array:
+    """``values`` as a string array when it is all-null (type null), unchanged otherwise."""
+    return values.cast(pa.string()) if pa.types.is_null(values.type) else values
+
+
+def _lang_groups(langs: pa.Array, todo: np.ndarray) -> _Groups:
+    """(lang, row indices) for the rows in ``todo`` (a bool mask) per language (null langs as None)."""
+    encoded = pc.dictionary_encode(_strings(langs))
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = np.flatnonzero(todo)
+    value_of = {-1: None, **dict(enumerate(encoded.dictionary.to_pylist()))}
+    return _split_by_code(rows, codes[rows], value_of)
+
+
+def _match_distinct(matcher: Matcher, texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(id count per text, ids) of ``texts``, each distinct text matched once."""
+    encoded = pc.dictionary_encode(texts, null_encoding="encode")
+    offsets, ids = matcher.match_many_arrays(encoded.dictionary.to_pylist())
+    slot = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = np.diff(offsets)[slot]
+    return counts, ids[_ranges(offsets[:-1][slot], counts)]
 
 
 def match_arrow(langs: pa.Array, texts: pa.Array, prior_reasons: pa.Array,
                 entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str) -> tuple[pa.Array, pa.Array]:
     """``match_texts`` for pyarrow arrays: (entry_ids as list<int32>, null unless matched;
-    reason as string, null = matched)."""
+    reason as string, null = matched). Each language's distinct texts are matched in one
+    ``Matcher.match_many_arrays`` call and the lists assembled with NumPy."""
     langs, texts, prior_reasons = _array(langs), _array(texts), _array(prior_reasons)
-    results, slots, reasons = _match_rows(langs.to_pylist(), texts.to_pylist(), prior_reasons.to_pylist(),
-                                          entries_by_lang, fingerprint)
-    distinct = pa.array([ids or None for ids in results] + [None], ENTRY_IDS_TYPE)
-    take = np.asarray(slots, dtype=np.int64)
-    take[take < 0] = len(results)  # the trailing null
-    return pc.take(distinct, pa.array(take)), pa.array(reasons, pa.string())
+    todo = prior_reasons.is_null().to_numpy(zero_copy_only=False)
+    offsets, values, no_metadata = _match_groups(
+        len(langs), _lang_groups(langs, todo), entries_by_lang, fingerprint,
+        lambda m, rows: _match_distinct(m, texts.take(pa.array(rows))))
+    if offsets[-1] > np.iinfo(np.int32).max:
+        raise OverflowError("too many matched entry ids for one list<int32> array")
+    unmatched = np.diff(offsets) == 0
+    ids = pa.ListArray.from_arrays(pa.array(offsets.astype(np.int32)), pa.array(values), ENTRY_IDS_TYPE,
+                                   mask=pa.array(unmatched))
+    reasons = prior_reasons.cast(pa.string())
+    reasons = pc.if_else(pa.array(no_metadata), pa.scalar(validation.NO_METADATA_LANGUAGE, pa.string()), reasons)
+    reasons = pc.if_else(pa.array(todo & unmatched & ~no_metadata),
+                         pa.scalar(validation.UNMATCHED, pa.string()), reasons)
+    return ids, reasons
 
 
 def match_texts(langs: Sequence[str | None], texts: Sequence[str | None],
                 prior_reasons: Sequence[str | None], entries_by_lang: Mapping[str, Sequence[str]],
                 fingerprint: str) -> tuple[list[list[int] | None], list[str | None]]:
     """Matched entry ids per text and the final reject reason (None = matched)."""
-    results, slots, reasons = _match_rows(langs, texts, prior_reasons, entries_by_lang, fingerprint)
-    ids_out = [list(results[s]) if s >= 0 and results[s] else None for s in slots]
-    return ids_out, reasons
+    return _match_rows(langs, texts, prior_reasons, entries_by_lang, fingerprint)
 
 
 # --- Counting and sampling (SPEC §2 steps 4 and 7) ---------------------------------------------

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from operator import itemgetter
 
 import ahocorasick
+import numpy as np
 
 FULLWIDTH_PUNCTUATION = frozenset("，。、；：？！“”‘’（）【】《》〈〉「」『』～—")
 ASCII_PUNCTUATION = frozenset(string.punctuation)
@@ -65,22 +67,46 @@ def pad_entry(entry: str) -> str:
 
 
 _ENTRY_ID = itemgetter(1)
+# Separators to join the padded texts of a batch for one automaton pass: a Matcher uses the
+# first one that no padded entry contains, so that no match can span two texts.
+SEPARATORS = ("\x00", "\x01", "\uffff")
+
+
+def _separator_for(padded_entries: Iterable[str]) -> str | None:
+    """The first of SEPARATORS that no padded entry contains, else None."""
+    words = "\n".join(padded_entries)
+    return next((sep for sep in SEPARATORS if sep not in words), None)
+
+
+def _csr(keys: np.ndarray, n_texts: int, n_entries: int) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets int64[n_texts + 1], ids int32) from hit keys ``text * n_entries + id``: per text
+    the sorted distinct ids, i.e. ``sorted(set(...))`` of ``Matcher.match``."""
+    keys = np.sort(keys)
+    if len(keys):
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))]
+    offsets = np.zeros(n_texts + 1, dtype=np.int64)
+    np.cumsum(np.bincount(keys // n_entries, minlength=n_texts), out=offsets[1:])
+    return offsets, (keys % n_entries).astype(np.int32)
 
 
 class Matcher:
     """Aho–Corasick matcher over one language's metadata list.
 
     ``match(text)`` returns the sorted ids of entries whose padded form occurs in the padded
-    text (overlaps count). Build one per language per process and reuse it: construction costs
+    text (overlaps count); ``match_many_arrays(texts)`` gives the same for a batch in one pass.
+    Build one per language per process and reuse it: construction costs
     O(total entry length); pickling automata is slow and leaky, so never ship one to a task.
     """
 
     def __init__(self, entries: Sequence[str]):
         self.n_entries = len(entries)
         self._automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
-        for entry_id, entry in enumerate(entries):
+        padded = [pad_entry(entry) for entry in entries]
+        for entry_id, word in enumerate(padded):
             # A repeated padded entry keeps only the last id, as in the reference.
-            self._automaton.add_word(pad_entry(entry), entry_id)
+            self._automaton.add_word(word, entry_id)
+        # joins texts for match_many_arrays; None: some entry holds every candidate
+        self._separator = _separator_for(padded)
         self._empty = self.n_entries == 0
         if not self._empty:
             self._automaton.make_automaton()
@@ -92,6 +118,37 @@ class Matcher:
 
     def match_many(self, texts: Iterable[str]) -> list[list[int]]:
         return [self.match(t) for t in texts]
+
+    def match_many_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """``match`` of every text as (offsets int64[len(texts) + 1], ids int32): text i matched
+        ``ids[offsets[i]:offsets[i + 1]]``. One automaton pass over the joined padded texts
+        instead of one call per text, for batches."""
+        n = len(texts)
+        if self._empty or n == 0:
+            return np.zeros(n + 1, dtype=np.int64), np.empty(0, dtype=np.int32)
+        padded = list(map(pad_text, texts))
+        if self._separator is None:
+            keys = self._keys_one_by_one(padded)
+        else:
+            keys = self._keys_joined(padded, self._separator)
+        return _csr(keys, n, self.n_entries)
+
+    def _keys_one_by_one(self, padded: Sequence[str]) -> np.ndarray:
+        """Hit keys ``i * n_entries + id`` of the padded texts, one pass each (no usable separator)."""
+        n_e, iter_hits = self.n_entries, self._automaton.iter
+        return np.fromiter((i * n_e + entry_id for i, p in enumerate(padded) for _, entry_id in iter_hits(p)),
+                           np.int64)
+
+    def _keys_joined(self, padded: list[str], sep: str) -> np.ndarray:
+        """Hit keys ``i * n_entries + id`` of all padded texts from one pass over their join by
+        ``sep``. A hit spanning two texts would contain the ``sep`` between them, which no entry
+        does; texts are located by their lengths, so a text may itself contain ``sep``."""
+        # text i spans [ends[i] - len(padded[i]), ends[i]); ends[i] is the sep after it
+        ends = np.cumsum(np.fromiter(map(len, padded), np.int64, len(padded)) + 1) - 1
+        hits = np.fromiter(chain.from_iterable(self._automaton.iter(sep.join(padded))), np.int64).reshape(-1, 2)
+        # a hit's end index is that of its last character: text i holds ends[i - 1] < end < ends[i]
+        text_of_hit = np.searchsorted(ends, hits[:, 0], side="right")
+        return text_of_hit * self.n_entries + hits[:, 1]
 
     def __reduce__(self):  # pragma: no cover - guard, exercised in tests
         raise TypeError("Matcher holds an Aho-Corasick automaton and must not be pickled; "
