@@ -137,10 +137,28 @@ def run_baseline(corpus: str, out: str) -> dict:
         return json.load(f)
 
 
-def summarise(size: str, rows: int, base: dict, spark: dict, cores: int, load: tuple) -> dict:
+def run_warm(corpus: str, out: str, cores: int, runs: int = 2) -> list[float]:
+    """Pipeline seconds of ``runs`` curations in one driver/JVM (``benchmarks.warm_run``)."""
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.warm_run", "--input", corpus, "--output", out,
+                           "--runs", str(runs), "--cores", str(cores)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"warm run failed:\n{proc.stderr[-4000:]}")
+    return [json.loads(line)["pipeline_seconds"] for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def _median_run(runs: list[dict], key: str) -> dict:
+    """The run with the median ``key`` (the lower middle one for an even count)."""
+    return sorted(runs, key=lambda r: r[key])[(len(runs) - 1) // 2]
+
+
+def summarise(size: str, rows: int, base: dict, spark: dict, cores: int, load: tuple,
+              warm: list[float] | None = None) -> dict:
     b_rate = rows / base["wall_seconds"]
     s_rate = rows / spark["pipeline_seconds"]
+    warm_rate = rows / warm[-1] if warm else None
     return {
+        "warm_pipeline_seconds": warm, "warm_spark_rows_per_s": round(warm_rate) if warm_rate else None,
+        "warm_speedup_vs_baseline": round(warm_rate / b_rate, 2) if warm_rate else None,
         "size": size, "rows": rows, "cores": cores, "load_avg_1m_before_after": load,
         "baseline_rows_per_s": round(b_rate), "spark_rows_per_s": round(s_rate),
         "spark_rows_per_s_per_core": round(s_rate / cores),
@@ -157,15 +175,20 @@ def write_results(results: list[dict], path_md: str, path_json: str) -> None:
     with open(path_json, "w") as f:
         json.dump({"date": date.today().isoformat(), "machine": machine, "results": results}, f, indent=2)
     lines = ["# Curation benchmark results", "", f"Date: {date.today().isoformat()}. Machine: {machine}.",
-             "Command: `python -m benchmarks.run --sizes " + ",".join(r["size"] for r in results) + "`.", "",
+             "Command: `python -m benchmarks.run " + " ".join(sys.argv[1:]) + "`.", "",
              "Load average (1 min) before/after each size is recorded: other processes on this 2-core machine",
              "slow the 2-core Spark run more than the 1-core baseline, so compare ratios only at low load.", "",
-             "| size | baseline rows/s | Spark rows/s (local[{c}]) | rows/s/core | speed-up | baseline CPU µs/row | Spark Python-worker CPU µs/row | peak JVM MB | peak Python worker MB | same result | load before/after |".format(c=results[0]["cores"] if results else 2),
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "Cold: a fresh `python -m curation curate` process (what spark-submit pays: JVM warm-up included).",
+             "Warm: the same curation run again in the same driver and JVM (`benchmarks.warm_run`: a notebook,",
+             "an all-purpose cluster or a long-lived driver). With `--repeat N` each figure is the median of N runs.", "",
+             "| size | baseline rows/s | Spark rows/s cold (local[{c}]) | rows/s/core | speed-up cold | Spark rows/s warm | speed-up warm | baseline CPU µs/row | Spark Python-worker CPU µs/row | peak JVM MB | peak Python worker MB | same result | load before/after |".format(c=results[0]["cores"] if results else 2),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         s = r["spark"]
+        warm_rate = f"{r['warm_spark_rows_per_s']:,}" if r.get("warm_spark_rows_per_s") else "–"
+        warm_x = f"{r['warm_speedup_vs_baseline']}×" if r.get("warm_speedup_vs_baseline") else "–"
         lines.append(f"| {r['size']} | {r['baseline_rows_per_s']:,} | {r['spark_rows_per_s']:,} | {r['spark_rows_per_s_per_core']:,} | "
-                     f"{r['speedup_vs_baseline']}× | {r['baseline_cpu_us_per_row']} | {r['spark_python_worker_cpu_us_per_row']} | "
+                     f"{r['speedup_vs_baseline']}× | {warm_rate} | {warm_x} | {r['baseline_cpu_us_per_row']} | {r['spark_python_worker_cpu_us_per_row']} | "
                      f"{s['peak_jvm_rss_mb']:.0f} | {s['peak_python_worker_rss_mb']:.0f} | {'yes' if r['same_counts'] else 'NO'} | "
                      f"{r['load_avg_1m_before_after'][0]} / {r['load_avg_1m_before_after'][1]} |")
     lines += ["", "Per-stage seconds (baseline / Spark):", "",
@@ -191,6 +214,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data-dir", default=os.path.join(HERE, "data"))
     parser.add_argument("--work-dir", default="/tmp/wwclip-bench")
     parser.add_argument("--results", default=os.path.join(HERE, "RESULTS.md"))
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of baseline and Spark per size, alternating; the median is reported")
+    parser.add_argument("--warm-sizes", default="100k,1m",
+                        help="sizes also measured warm (a second curation in the same JVM); '' for none")
     args = parser.parse_args(argv)
     results = []
     for size in args.sizes.split(","):
@@ -200,11 +227,19 @@ def main(argv: list[str] | None = None) -> None:
         subprocess.run(["rm", "-rf", work], check=True)
         os.makedirs(work)
         load_before = os.getloadavg()[0]
-        base = run_baseline(corpus, os.path.join(work, "baseline"))
-        spark = run_spark(corpus, os.path.join(work, "spark"), args.cores)
+        bases, sparks = [], []
+        for _ in range(args.repeat):
+            bases.append(run_baseline(corpus, os.path.join(work, "baseline")))
+            subprocess.run(["rm", "-rf", os.path.join(work, "spark")], check=True)
+            sparks.append(run_spark(corpus, os.path.join(work, "spark"), args.cores))
+        warm = (run_warm(corpus, os.path.join(work, "warm"), args.cores)
+                if size in args.warm_sizes.split(",") else None)
         load = (round(load_before, 2), round(os.getloadavg()[0], 2))
-        results.append(summarise(size, rows, base, spark, args.cores, load))
+        base, spark = _median_run(bases, "wall_seconds"), _median_run(sparks, "pipeline_seconds")
+        results.append(summarise(size, rows, base, spark, args.cores, load, warm))
         results[-1]["input_bytes"] = _dir_bytes(corpus)
+        results[-1]["all_runs_seconds"] = {"baseline": [b["wall_seconds"] for b in bases],
+                                           "spark_cold": [s["pipeline_seconds"] for s in sparks]}
         print(json.dumps({k: v for k, v in results[-1].items() if k not in ("baseline", "spark")}), flush=True)
     write_results(results, args.results, os.path.splitext(args.results)[0].replace("RESULTS", "results") + ".json")
 

@@ -162,8 +162,19 @@ def release(df: DataFrame) -> None:
     """Free what ``keep_for_reuse`` kept (cached or checkpointed blocks)."""
     df.unpersist()
     plan = df._jdf.queryExecution().analyzed()
-    if plan.getClass().getSimpleName() == "LogicalRDD":
-        plan.rdd().unpersist(False)
+    if plan.getClass().getSimpleName() != "LogicalRDD":
+        return
+    rdd = plan.rdd()
+    # Spark warns that a local checkpoint "cannot be recomputed after unpersisting": expected
+    # here (we are done with it), so that one logger is quiet for the call.
+    log4j = df.sparkSession.sparkContext._jvm.org.apache.logging.log4j
+    name = rdd.getClass().getName()
+    level = log4j.LogManager.getLogger(name).getLevel()
+    log4j.core.config.Configurator.setLevel(name, log4j.Level.ERROR)
+    try:
+        rdd.unpersist(False)
+    finally:
+        log4j.core.config.Configurator.setLevel(name, level)
 
 
 def with_duplicates_rejected(marked: DataFrame) -> DataFrame:

@@ -1,0 +1,43 @@
+"""Curate the same input several times in ONE driver and JVM, as a notebook, a Databricks
+all-purpose cluster or a long-lived driver does: the first run pays the JVM warm-up (class
+loading, JIT compilation of Spark's and Parquet's code), the later ones do not. Prints one
+JSON line per run with its pipeline seconds; ``benchmarks.run`` records the last as "warm".
+
+    python -m benchmarks.warm_run --input benchmarks/data/corpus_1m --output /tmp/warm --runs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+
+from curation import pipeline
+from curation.config import build_parser, config_from_args
+from curation.spark.session import get_spark
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--output", required=True, help="one sub-directory per run is written here")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--cores", type=int, default=2)
+    args = parser.parse_args(argv)
+    spark = None
+    for run in range(args.runs):
+        out = os.path.join(args.output, f"run{run}")
+        shutil.rmtree(out, ignore_errors=True)
+        # The same settings as the cold CLI run of benchmarks.run.
+        cfg = config_from_args(build_parser("warm_run", "").parse_args(
+            ["--input", args.input, "--output", out, "--master", f"local[{args.cores}]", "--quiet",
+             "--conf", "spark.ui.enabled=false", "--conf", f"spark.sql.shuffle.partitions={max(4, 2 * args.cores)}"]))
+        spark = spark or get_spark("wwclip-warm-benchmark", cfg.master, cfg.spark_conf)
+        stats = pipeline.run_curate(spark, cfg)
+        print(json.dumps({"run": run, "pipeline_seconds": stats["run"]["total_seconds"],
+                          "kept": stats["stages"]["sample"]["kept"]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
