@@ -1,9 +1,11 @@
 """Benchmark runner (issue #6): curation on local Spark vs the single-process baseline, same
 input, same run. Measures per-stage and end-to-end rows/s and rows/s/core, CPU seconds of the
-Python workers per row, and peak memory of the JVM and of each Python worker.
+Python workers per row and of the JVM's threads by kind (JIT, GC, tasks), peak memory of the JVM
+and of each Python worker; cold (a fresh CLI process) and, for ``--warm-sizes``, warm (a second
+curation in the same JVM, ``benchmarks.warm_run``).
 
     python -m benchmarks.run --sizes 100k,1m          # writes benchmarks/RESULTS.md + results.json
-    python -m benchmarks.run --sizes 10m --cores 2    # the 10M point (about 15 minutes)
+    python -m benchmarks.run --sizes 100k,1m,10m --repeat 2   # what RESULTS.md holds (about 30 minutes)
 """
 
 from __future__ import annotations
