@@ -14,6 +14,8 @@ from curation import batch, demo_data, validation
 from curation.matching import SEPARATORS, Matcher
 from curation.metadata import read_metadata
 
+from .test_batch_arrow import reference_match  # the scalar rules, one row at a time
+
 SPACED = ["cat", "black cat", "a", "the", "New York", "York City", "New York City", "C++", "cat", ".", ",",
           "x.y", "😀", "😀 cat", "Katze", "ล", "a b a"]
 UNSPACED = ["猫", "黑猫", "猫的", "แมว", "แมวสีดำ", "ឆ្មា", "写真", "𠀀", "𠀀猫", "（猫）", "，"]
@@ -127,24 +129,6 @@ def test_default_metadata_on_demo_alt_texts():
     texts = [t for t in texts if isinstance(t, str)]
     for entries in _demo_entries().values():
         assert_same(Matcher(entries), texts)
-
-
-def reference_match(langs, texts, priors, entries):
-    """The scalar rules, one row at a time (as tests/test_batch_arrow.py)."""
-    matchers = {lang: Matcher(e) for lang, e in entries.items()}
-    ids_out, reasons = [], []
-    for lang, text, prior in zip(langs, texts, priors):
-        if prior is not None:
-            ids_out.append(None)
-            reasons.append(prior)
-        elif lang not in entries:
-            ids_out.append(None)
-            reasons.append(validation.NO_METADATA_LANGUAGE)
-        else:
-            ids = matchers[lang].match(text)
-            ids_out.append(ids or None)
-            reasons.append(None if ids else validation.UNMATCHED)
-    return ids_out, reasons
 
 
 def check_batch(langs, texts, priors, entries, fingerprint):
