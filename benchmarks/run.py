@@ -103,10 +103,14 @@ def _dir_bytes(path: str) -> int:
     return total
 
 
+def curate_args(corpus: str, out: str, cores: int) -> list[str]:
+    """The ``curate`` flags of every Spark measurement, cold (CLI) and warm (``warm_run``)."""
+    return ["--input", corpus, "--output", out, "--master", f"local[{cores}]", "--quiet",
+            "--conf", "spark.ui.enabled=false", "--conf", f"spark.sql.shuffle.partitions={max(4, 2 * cores)}"]
+
+
 def run_spark(corpus: str, out: str, cores: int) -> dict:
-    cmd = [sys.executable, "-m", "curation", "curate", "--input", corpus, "--output", out,
-           "--master", f"local[{cores}]", "--quiet", "--conf", "spark.ui.enabled=false",
-           "--conf", f"spark.sql.shuffle.partitions={max(4, 2 * cores)}"]
+    cmd = [sys.executable, "-m", "curation", "curate", *curate_args(corpus, out, cores)]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     mon = TreeMonitor(proc.pid)

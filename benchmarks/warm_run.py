@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 
+from benchmarks.run import curate_args
 from curation import pipeline
 from curation.config import build_parser, config_from_args
 from curation.spark.session import get_spark
@@ -29,10 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     for run in range(args.runs):
         out = os.path.join(args.output, f"run{run}")
         shutil.rmtree(out, ignore_errors=True)
-        # The same settings as the cold CLI run of benchmarks.run.
-        cfg = config_from_args(build_parser("warm_run", "").parse_args(
-            ["--input", args.input, "--output", out, "--master", f"local[{args.cores}]", "--quiet",
-             "--conf", "spark.ui.enabled=false", "--conf", f"spark.sql.shuffle.partitions={max(4, 2 * args.cores)}"]))
+        cfg = config_from_args(build_parser("warm_run", "").parse_args(curate_args(args.input, out, args.cores)))
         spark = spark or get_spark("wwclip-warm-benchmark", cfg.master, cfg.spark_conf)
         stats = pipeline.run_curate(spark, cfg)
         print(json.dumps({"run": run, "pipeline_seconds": stats["run"]["total_seconds"],

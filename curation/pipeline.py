@@ -419,7 +419,7 @@ def run_count(spark, cfg: CurationConfig, metadata: Metadata, result=None, carry
     else:
         write_table(counts, cfg.output, "entry_counts", cfg.format)
     if carry is not None:
-        carry["entry_counts"] = counts_tbl.select(["lang", "entry_id", "count"])
+        carry["entry_counts"] = counts_tbl
     per_lang = {lang: {"matches": int(c.sum()), "entries_matched": int(np.count_nonzero(c))}
                 for lang, c in sorted(totals.items())}
     return {"batch_id": batch, "batches": sorted(set(all_partial.column(BATCH_COLUMN).to_pylist())),
@@ -441,6 +441,15 @@ def per_entry_table(values: dict[str, np.ndarray], name: str, arrow_type: pa.Dat
     return pa.table(cols)
 
 
+def _small_table(spark, cfg: CurationConfig, carry: dict | None, name: str, columns: tuple[str, ...]) -> pa.Table:
+    """Metadata-sized table ``name`` as Arrow: the copy an earlier stage of this run handed on
+    in ``carry``, else read back from the output."""
+    table = (carry or {}).get(name)
+    if table is None:
+        table = read_table(spark, cfg.output, name, cfg.format).select(*columns).toArrow()
+    return table.select(list(columns))
+
+
 def _driver_table(spark, table: pa.Table):
     """A metadata-sized Arrow table built on the driver, as one ordered partition."""
     return spark.createDataFrame(table).coalesce(1)
@@ -452,10 +461,7 @@ def run_thresholds(spark, cfg: CurationConfig, carry: dict | None = None) -> dic
     ``carry``: the entry_counts table count wrote in this run (else read back); receives the
     entry_probs table for sample."""
     t0 = time.time()
-    counts_tbl = (carry or {}).get("entry_counts")
-    if counts_tbl is None:
-        counts_tbl = read_table(spark, cfg.output, "entry_counts", cfg.format).select("lang", "entry_id",
-                                                                                      "count").toArrow()
+    counts_tbl = _small_table(spark, cfg, carry, "entry_counts", ("lang", "entry_id", "count"))
     sizes: dict[str, int] = {}
     for lang, entry_id in zip(counts_tbl.column("lang").to_pylist(), counts_tbl.column("entry_id").to_pylist()):
         sizes[lang] = max(sizes.get(lang, 0), entry_id + 1)
@@ -500,11 +506,7 @@ def run_sample(spark, cfg: CurationConfig, rows=None, result=None, carry: dict |
     t0 = time.time()
     stats = read_json(spark, _stats_path(cfg))
     table = read_table(spark, cfg.output, "matched", cfg.format) if result is None else None
-    probs_tbl = (carry or {}).get("entry_probs")
-    if probs_tbl is None:
-        probs_tbl = read_table(spark, cfg.output, "entry_probs", cfg.format).select("lang", "entry_id",
-                                                                                    "prob").toArrow()
-    probs = probabilities_by_lang(probs_tbl)
+    probs = probabilities_by_lang(_small_table(spark, cfg, carry, "entry_probs", ("lang", "entry_id", "prob")))
     if result is not None:
         matched, _ = stages.split_matched(result, _current_batch(spark, cfg, stats))
     else:
