@@ -116,7 +116,7 @@ class JsonKnowledge:
     """The :class:`KnowledgeSource` of one language section of a knowledge JSON."""
 
     classes: dict[str, ClassKnowledge]
-    templates: BankTemplates | None = None  # None: the section gives none
+    templates: dict[str, tuple[str, ...]] = field(default_factory=dict)  # the kinds the section sets
     fingerprint: str = ""
 
     def attributes(self, classname: str) -> list[str]:
@@ -146,11 +146,11 @@ def parse_knowledge(doc: Mapping, classnames: Mapping[str, Sequence[str]] | None
     for lang, section in doc["languages"].items():
         where = f"knowledge[{lang!r}]"
         _keys(section, _SECTION_KEYS, where)
-        templates = None
+        templates: dict[str, tuple[str, ...]] = {}
         if "templates" in section:
             _keys(section["templates"], set(_ALLOWED), f"{where}.templates")
-            templates = BankTemplates(**{k: tuple(_strings(v, f"{where}.templates.{k}"))
-                                         for k, v in section["templates"].items()})
+            templates = {k: tuple(_strings(v, f"{where}.templates.{k}")) for k, v in section["templates"].items()}
+            BankTemplates(**templates)  # validates the placeholders
         known = set(classnames[lang]) if classnames is not None and lang in classnames else None
         if classnames is not None and lang not in classnames:
             raise ValueError(f"{where}: the class file has no language {lang!r}")
