@@ -29,9 +29,8 @@ def test_sections_become_knowledge_sources(tmp_path):
     assert en.analogous("red circle", None, ()) == ["a tomato", "a ball"]
     assert en.analogous("red circle", 1, ["a tomato"]) == ["a ball"]
     assert en.differences("red circle") == {"red square": ["no corners"]}
-    assert en.templates.attribute == ("a photo of {c}, which has {x}.",)
-    assert en.templates.name == BankTemplates().name  # kinds not given keep the defaults
-    assert k["fr"].templates is None
+    assert en.templates == {"attribute": ("a photo of {c}, which has {x}.",)}  # only the kinds it sets
+    assert k["fr"].templates == {}
     changed = json.loads(json.dumps(DOC))
     changed["languages"]["en"]["classes"]["red circle"]["analogous"].append("a cherry")
     assert parse_knowledge(changed)["en"].fingerprint != en.fingerprint
