@@ -73,7 +73,8 @@ class BankSpec:
         if self.analogous_retries < 0:
             raise ValueError("analogous_retries must be >= 0")
         if not isinstance(self.knowledge, KnowledgeSource):
-            raise ValueError("knowledge must implement KnowledgeSource (attributes, analogous, differences, fingerprint)")
+            raise ValueError("knowledge must implement KnowledgeSource "
+                             "(attributes, analogous, differences, fingerprint)")
 
     def fingerprint(self) -> str:
         """sha256 of the spec, with the WordNet files' contents and the knowledge's fingerprint."""
@@ -185,7 +186,7 @@ def _analogous(spec: BankSpec, ci: int, embed: Embedder, name_prompts: np.ndarra
 
 def bank_table(bank: TextBank) -> pa.Table:
     """The bank as a table: one row per text, bank facts in the schema metadata."""
-    m, d = bank.embedding.shape
+    d = bank.embedding.shape[1]
     emb = pa.FixedSizeListArray.from_arrays(pa.array(bank.embedding.reshape(-1), pa.float32()), d)
     meta = {"format": BANK_FORMAT, "language": bank.language, "classnames": bank.classnames,
             "rejects": bank.rejects, "key": bank.key}

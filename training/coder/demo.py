@@ -30,7 +30,8 @@ SHAPE_FACTS = {
                "differs": "a round outline with no corners"},
     "square": {"attributes": ["four equal straight sides", "four right-angled corners"], "analogous": ["tile", "box"],
                "differs": "four straight sides and four corners"},
-    "triangle": {"attributes": ["three straight sides", "three pointed corners"], "analogous": ["warning sign", "pyramid"],
+    "triangle": {"attributes": ["three straight sides", "three pointed corners"],
+                 "analogous": ["warning sign", "pyramid"],
                  "differs": "three sides meeting in a pointed top"},
 }
 
@@ -63,7 +64,7 @@ def write_shot_pool(root: str, n: int = 480, seed: int = 0, image_size: int = 64
     return uri
 
 
-def prepare_demo(out: str, *, model_dir: str | None = None, steps: int = 400, n_pool: int = 480, seed: int = 0,
+def prepare_demo(out: str, *, model_dir: str | None = None, steps: int = 120, n_pool: int = 480, seed: int = 0,
                  device: str = "cpu") -> dict:
     """Data, model (trained with ``training.demo`` unless ``model_dir`` is given), pool and knowledge paths."""
     data_root = os.path.join(out, "data")

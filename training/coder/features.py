@@ -38,7 +38,8 @@ def model_embedder(model, tokenizer: Callable, device: torch.device | str = "cpu
 def name_classifier(model, tokenizer: Callable, classnames: Sequence[str], templates: Sequence[str],
                     device: torch.device | str = "cpu") -> np.ndarray:
     """``[D, C]``: plain CLIP zero-shot weights (normalised mean of each class's prompts)."""
-    return zero_shot_classifier(model, tokenizer, classnames, templates, torch.device(device)).numpy().astype(np.float64)
+    w = zero_shot_classifier(model, tokenizer, classnames, templates, torch.device(device))
+    return w.numpy().astype(np.float64)
 
 
 def image_features(model, preprocess: Callable, payloads: Sequence[object], device: torch.device | str = "cpu",
@@ -76,7 +77,8 @@ def augmented_features(model, preprocess: Callable, payloads: Sequence[object], 
     passes, re-normalised (``passes = 0``: the plain features). Payloads must all decode."""
     if passes < 0:
         raise ValueError("passes must be >= 0")
-    runs = [preprocess] if passes == 0 else [SeededAugment(preprocess, image_size, seed, p, scale) for p in range(passes)]
+    runs = [preprocess] if passes == 0 else [SeededAugment(preprocess, image_size, seed, p, scale)
+                                             for p in range(passes)]
     total = None
     for run in runs:
         feats, keep, _ = image_features(model, run, payloads, device)

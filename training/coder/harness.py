@@ -100,12 +100,12 @@ def run_coder_evaluation(model, tokenizer, preprocess, image_size: int, *, test_
     feats, keep, bad = image_features(model, preprocess, test_payloads, device)
     y = np.asarray(test_labels)[keep]
     embed = model_embedder(model, tokenizer, device)
-    result: dict = {"test_images": int(len(keep)), "bad_test_images": dict(bad), "config": _jsonable(config),
+    result: dict = {"test_images": len(keep), "bad_test_images": dict(bad), "config": _jsonable(config),
                     "languages": {}}
     pool = None
     if pool_payloads is not None and config.shots:
         pool = _shot_pool(model, preprocess, image_size, pool_payloads, pool_labels, device, config)
-        result["pool_images"] = int(len(pool["labels"]))
+        result["pool_images"] = len(pool["labels"])
     for lang, spec in languages.items():
         names, templates = list(spec["classnames"]), list(spec["templates"])
         if y.size and y.max() >= len(names):
@@ -115,8 +115,9 @@ def run_coder_evaluation(model, tokenizer, preprocess, image_size: int, *, test_
         w = name_classifier(model, tokenizer, names, templates, device)
         coder, star, reranked = coder_predictions(feats, bank, config.tau)
         out = {"clip": _acc(np.argmax(feats @ w, axis=1), y), "coder": _acc(coder, y), "coder_star": _acc(star, y),
-               "reranked": reranked, "bank": {"texts": len(bank), **bank.counts(), "analogous_rejected": len(bank.rejects),
-                                              "cache": path, "cache_hit": hit}}
+               "reranked": reranked,
+               "bank": {"texts": len(bank), **bank.counts(), "analogous_rejected": len(bank.rejects), "cache": path,
+                        "cache_hit": hit}}
         if pool is not None:
             general = bank.embedding[~bank.mask([KIND_OVO])]
             out["few_shot"] = {}
@@ -172,7 +173,7 @@ def _jsonable(config: CoderEvalConfig) -> dict:
 def format_table(result: dict) -> str:
     """One Markdown table: methods × languages (+ mean), top-1 accuracy in %."""
     langs = list(result["languages"])
-    cols = langs + ["mean"]
+    cols = [*langs, "mean"]
     rows = [("CLIP zero-shot", "clip"), ("CODER", "coder"), (f"CODER* (τ={result['config']['tau']})", "coder_star")]
     lines = ["| method | " + " | ".join(cols) + " |", "|---|" + "---:|" * len(cols)]
 

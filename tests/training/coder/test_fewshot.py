@@ -72,7 +72,8 @@ def test_leave_one_out_never_uses_the_shots_own_key():
 
 
 def _clusters(rng, n_per_class, centres, noise=0.35):
-    x = np.repeat(centres, n_per_class, axis=0) + noise * rng.normal(size=(len(centres) * n_per_class, centres.shape[1]))
+    x = np.repeat(centres, n_per_class, axis=0)
+    x = x + noise * rng.normal(size=x.shape)
     return x / np.linalg.norm(x, axis=1, keepdims=True), np.repeat(np.arange(len(centres)), n_per_class)
 
 

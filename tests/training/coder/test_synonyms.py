@@ -12,7 +12,9 @@ from training.coder.synonyms import choose_synset, synonyms_from_lemmas, wordnet
 MACHINE, BIRD = "lifts and moves heavy objects", "large long-necked wading bird"
 
 
-def _embed(query_vec, machine=unit(1), bird=unit(0, 1, 0.5), query="a photo of crane."):
+def _embed(query_vec, machine=None, bird=None, query="a photo of crane."):
+    machine = unit(1) if machine is None else machine
+    bird = unit(0, 1, 0.5) if bird is None else bird
     return FakeEmbedder({query: query_vec, MACHINE: machine, BIRD: bird})
 
 
