@@ -44,7 +44,7 @@ def test_augment_is_seeded_by_content_not_order():
 
 def test_augmented_features_average_and_normalise():
     pays = [_png(i) for i in range(3)]
-    plain, keep, _ = image_features(MeanModel(), _preprocess, pays)
+    plain, _, _ = image_features(MeanModel(), _preprocess, pays)
     np.testing.assert_allclose(augmented_features(MeanModel(), _preprocess, pays, 8, passes=0), plain, atol=1e-6)
     keys = augmented_features(MeanModel(), _preprocess, pays, 8, passes=3, seed=0)
     np.testing.assert_allclose(np.linalg.norm(keys, axis=1), 1.0, atol=1e-6)
