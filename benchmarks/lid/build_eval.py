@@ -157,7 +157,11 @@ def build(mirror_root: str | None, conllu_dir: str | None, seed: str = SEED,
     distinct = []
     for row in sorted(rows, key=lambda r: (r[0], r[2], r[1])):
         text = row[3]
-        if text in seen or len(langs_of[text]) > 1:  # a text of two languages has no single gold label
+        if text in seen:
+            continue
+        if len(langs_of[text]) > 1:  # a text of two languages has no single gold label
+            if dropped is not None:
+                dropped["ambiguous"] = dropped.get("ambiguous", 0) + 1
             continue
         if not has_script_evidence(row[0], text):
             if dropped is not None:
@@ -202,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, list[int]] = {}
     for lang, kind, _, _ in rows:
         counts.setdefault(lang, [0, 0])[kind == "fragment"] += 1
-    print(f"{len(rows)} rows -> {args.output} (sha256 {digest})")
+    print(f"{len(rows)} rows -> {args.output} (sha256 {digest}); "
+          f"{dropped.get('ambiguous', 0)} texts dropped as found under two languages")
     for lang in sorted(counts):
         print(f"  {lang}: {counts[lang][0]} sentences, {counts[lang][1]} fragments, "
               f"{dropped.get(lang, 0)} dropped without script evidence")

@@ -128,13 +128,17 @@ def markdown(reports: Sequence[Report], rows: Sequence[tuple[str, str, str, str]
                    f"{worst} {_pct(rep.by_lang[worst]['all'])} | {_pct(rep.by_lang['zh']['all'])} | "
                    f"{rep.seconds:.1f} |")
     out += ["", f"Targets: overall >= {100 * TARGET_OVERALL:.0f}, every language >= {100 * TARGET_MIN:.0f}, "
-            f"zh >= {100 * TARGET_ZH:.0f}.", "", "## Per language", "",
-            "| lang | texts | " + " | ".join(f"{r.mode} all | {r.mode} sent. | {r.mode} frag." for r in reports) + " |",
-            "|---|---|" + "---|---|---|" * len(reports)]
+            f"zh >= {100 * TARGET_ZH:.0f}. The improved mode's rules and its two thresholds were chosen looking "
+            "at errors of the dev half only (a fixed half of the sentences, by hash of the sentence id): the "
+            "test half is the unbiased estimate. Seconds: the whole set, one process, on a shared 2-core "
+            "machine under load (relative, not absolute).", "", "## Per language", "",
+            "| lang | texts | " + " | ".join(f"{r.mode} all | {r.mode} sent. | {r.mode} frag. | {r.mode} test half"
+                                             for r in reports) + " |",
+            "|---|---|" + "---|---|---|---|" * len(reports)]
     for lang in langs:
         n = reports[0].by_lang[lang]["all"].total
         cells = " | ".join(f"{_pct(r.by_lang[lang]['all'])} | {_pct(r.by_lang[lang]['sentence'])} | "
-                           f"{_pct(r.by_lang[lang]['fragment'])}" for r in reports)
+                           f"{_pct(r.by_lang[lang]['fragment'])} | {_pct(r.by_lang[lang]['test'])}" for r in reports)
         out.append(f"| {lang} | {n} | {cells} |")
     out += ["", "## Confusions (gold -> predicted: count, top 6)", "",
             "| lang | " + " | ".join(r.mode for r in reports) + " |", "|---|" + "---|" * len(reports)]
