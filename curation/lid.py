@@ -13,7 +13,7 @@ from importlib import resources
 
 import numpy as np
 
-from curation.lid_codes import LID_TO_METADATA
+from curation.lid_codes import CLD2_TO_LID176, LID176_LABELS, LID_TO_METADATA
 
 OTHER = "other"
 _LABEL_PREFIX = "__label__"
@@ -101,8 +101,6 @@ def _cld2():
 def cld2_label(text: str) -> str | None:
     """CLD2's top language for ``text`` as a lid.176 label; None when CLD2 does not know
     (``un``), has no lid.176 equivalent, or rejects the bytes (e.g. lone surrogates)."""
-    from curation.lid_codes import CLD2_TO_LID176, LID176_LABELS
-
     try:
         _, _, details = _cld2().detect(text)
     except Exception:  # pycld2.error on invalid UTF-8 and on some control characters
@@ -112,7 +110,7 @@ def cld2_label(text: str) -> str | None:
     return label if label in _LID176_SET else None
 
 
-_LID176_SET = frozenset(__import__("curation.lid_codes", fromlist=["LID176_LABELS"]).LID176_LABELS)
+_LID176_SET = frozenset(LID176_LABELS)
 
 
 _SHORT_RANKING = 10  # labels asked of fastText first when its top-1 is not enough

@@ -260,10 +260,10 @@ def script_labels(script: str) -> frozenset[str]:
 _labels_of = script_labels
 
 
-_LABELS_OF_SCRIPT: dict[str, frozenset[str]] = {}
-for _label, _scripts in LID176_SCRIPTS.items():
-    for _script in _scripts:
-        _LABELS_OF_SCRIPT[_script] = _LABELS_OF_SCRIPT.get(_script, frozenset()) | {_label}
+_LABELS_OF_SCRIPT: dict[str, frozenset[str]] = {
+    script: frozenset(label for label, scripts in LID176_SCRIPTS.items() if script in scripts)
+    for script in {s for scripts in LID176_SCRIPTS.values() for s in scripts}
+}
 
 
 def top1_fits_script(label: str, counts: dict[str, int], dominant: str | None) -> bool:

@@ -7,10 +7,10 @@ Rows are ``lang \\t kind \\t source \\t text`` (gzip, UTF-8, sorted by lang then
   a hash of (seed, sentence id), because alt-texts are short: a real prefix of the real text.
 
 Per source, at most ``Source.quota`` sentences are drawn, in the order of
-``sha256(seed:repo:sent_id)`` (no random state). A text that occurs twice (same language
-or not) is kept once, so every row is distinct; one found under two languages (the
-Cantonese and Mandarin HK treebanks are parallel: "我做完了！" can be both) is dropped. A text without evidence of its language is
-dropped (:func:`has_script_evidence`: fewer than 2 letters in the language's script, or
+``sha256(seed:repo:sent_id)`` (no random state). A text that occurs twice is kept once, so
+every row is distinct; one found under two languages (the Cantonese and Mandarin HK
+treebanks are parallel: "我做完了！" can be both) is dropped. A text without evidence of its
+language is dropped (:func:`has_script_evidence`: fewer than 2 letters in the language's script, or
 these less than a third of its letters, e.g. the date lines of the Greek treebank or a
 Japanese sentence that is only an English name): no detector can be right about it, and it says
 nothing about LID quality. The dropped count per language is printed.
