@@ -162,6 +162,7 @@ def ko_matcher_factory():
 KO_ENTRIES = ["고양이", "이", "가", "소파", "밥", "투", "한", "쓴", "것", "했", "검은 고양이", "사과", "을"]
 
 
+@pytest.mark.slow  # loading kiwipiepy's model takes seconds
 @pytest.mark.parametrize("text, reference, extended", [
     # a noun followed by its particle: the reference never matches it
     ("고양이가 소파에서 잔다", [], ["고양이", "소파"]),
@@ -184,6 +185,7 @@ def test_korean(ko_matcher_factory, text, reference, extended):
     assert names(m.match(text)) == sorted(extended)
 
 
+@pytest.mark.slow
 def test_korean_batch_equals_scalar(ko_matcher_factory):
     m = ko_matcher_factory(KO_ENTRIES)
     _assert_batch_equals_scalar(m, ["고양이가 소파에서 잔다", "", "고양이밥을 샀다", "파티 투르벨은", "이 사과", "cat"])
