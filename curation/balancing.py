@@ -58,12 +58,33 @@ def entry_probabilities(counts: Sequence[int] | np.ndarray, t: int) -> np.ndarra
     return (t / np.maximum(c, t).astype(np.float64)).astype(np.float32)
 
 
+def keep_probabilities(lengths: Sequence[int] | np.ndarray, probs: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Per text ``1 - prod(1 - prob[e])`` over its matched entries, as float64 (0.0 for none).
+
+    The texts' entry probabilities come flattened: text ``i`` owns the next ``lengths[i]`` values
+    of ``probs``. The product is taken left to right in float64 by ``np.multiply.reduceat`` over
+    the flattened texts; ``keep_probability`` is this function on one text, so a batch and a
+    single text give the same bits."""
+    n = np.asarray(lengths, dtype=np.int64)
+    p = np.asarray(probs, dtype=np.float64)
+    if n.ndim != 1 or p.ndim != 1:
+        raise ValueError("lengths and probs must be one-dimensional")
+    if n.size and n.min() < 0:
+        raise ValueError("lengths must be non-negative")
+    if int(n.sum()) != p.size:
+        raise ValueError(f"lengths add up to {int(n.sum())} but there are {p.size} probabilities")
+    out = np.zeros(n.size, dtype=np.float64)
+    nonempty = n > 0
+    if nonempty.any():
+        starts = (np.cumsum(n) - n)[nonempty]
+        out[nonempty] = 1.0 - np.multiply.reduceat(1.0 - p, starts)
+    return out
+
+
 def keep_probability(probs_of_matched: Sequence[float] | np.ndarray) -> float:
     """``1 - prod(1 - prob[e])`` over one text's matched entries (0.0 for none)."""
-    p = np.asarray(probs_of_matched, dtype=np.float64)
-    if p.size == 0:
-        return 0.0
-    return float(1.0 - np.prod(1.0 - p))
+    p = np.asarray(probs_of_matched, dtype=np.float64).reshape(-1)
+    return float(keep_probabilities([p.size], p)[0])
 
 
 def auto_t_en(en_counts: Sequence[int] | np.ndarray) -> int:

@@ -8,8 +8,8 @@ import pickle
 import numpy as np
 import pytest
 
-from curation.balancing import (auto_t_en, entry_probabilities, keep_probability, tail_proportion,
-                                threshold_for_proportion)
+from curation.balancing import (auto_t_en, entry_probabilities, keep_probabilities, keep_probability,
+                                tail_proportion, threshold_for_proportion)
 from curation.ids import image_uid, is_valid_url
 from curation.matching import Matcher, is_cjk_or_similar, pad_entry, pad_text
 
@@ -119,6 +119,24 @@ def test_keep_probability():
     assert keep_probability([]) == 0.0
     assert keep_probability([1.0, 0.1]) == 1.0
     assert keep_probability(np.array([0.2], dtype=np.float32)) == pytest.approx(0.2)
+
+
+def test_keep_probabilities_over_flattened_texts():
+    # texts: [0.5, 0.5] -> .75, [] -> 0, [0.2] -> .2, [1.0, 0.1] -> 1, [0.5, 0.5, 0.5] -> .875
+    lengths = [2, 0, 1, 2, 3]
+    probs = [0.5, 0.5, 0.2, 1.0, 0.1, 0.5, 0.5, 0.5]
+    out = keep_probabilities(lengths, probs)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, [0.75, 0.0, 0.2, 1.0, 0.875])
+    assert keep_probabilities([], []).tolist() == [] and keep_probabilities([0, 0], []).tolist() == [0.0, 0.0]
+    # the scalar rule is the batch rule on one text: the same bits
+    rng = np.random.default_rng(0)
+    for k in (1, 3, 40, 300):
+        p = rng.random(k).astype(np.float32)
+        assert keep_probability(p) == keep_probabilities([k], p)[0]
+    for lengths, probs in (([1, 1], [0.5]), ([-1, 2], [0.5]), ([[1]], [0.5])):
+        with pytest.raises(ValueError):
+            keep_probabilities(lengths, probs)
 
 
 def test_auto_t_en_is_positive():

@@ -23,10 +23,10 @@ import numpy as np
 import torch
 import torch.utils.data as tud
 
+from curation.hashing import hash64
 from training.balancing_loader import online_sample
 from training.images import ImageError, load_image
 from training.records import DataConfig, EpochReader, Record, tables_under_root
-from training.sharding import hash64
 from training.tables import TableSnapshot
 
 __all__ = ["CuratedDataset", "DataConfig", "LoaderPosition", "make_loader", "online_sample", "tables_under_root"]
