@@ -38,7 +38,7 @@ print(params)
 
 from training.balancing_loader import load_entry_probs
 from training.records import iter_epoch_records, tables_under_root
-from training.tables import open_table
+from curation.readers import open_table
 
 table, probs_table = tables_under_root(params["data"], params["mode"])
 snapshot = open_table(table)

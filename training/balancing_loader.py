@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 
 from curation.balancing import ENTRY_PROBS_COLUMNS, probabilities_by_lang
+from curation.readers import RowGroupReader, TableSnapshot, open_table
 from curation.sampling import sample_image
-from training.tables import RowGroupReader, TableSnapshot, open_table
 
 MATCHED_COLUMNS = ("uid", "text", "lang", "entry_ids")
 PROBS_COLUMNS = ENTRY_PROBS_COLUMNS

@@ -24,10 +24,10 @@ import torch
 import torch.utils.data as tud
 
 from curation.hashing import hash64
+from curation.readers import TableSnapshot
 from training.balancing_loader import online_sample
 from training.images import ImageError, load_image
 from training.records import DataConfig, EpochReader, Record, tables_under_root
-from training.tables import TableSnapshot
 
 __all__ = ["CuratedDataset", "DataConfig", "LoaderPosition", "make_loader", "online_sample", "tables_under_root"]
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from curation.readers import RowGroupReader, TableSnapshot, open_table
 from training.balancing_loader import MATCHED_COLUMNS, probs_from_snapshot, sample_run, uid_runs
 from training.images import ImageSpec, payloads, resolve_image_spec
 from training.sharding import Unit, assign_units, blocks, epoch_order, list_units, sample_order_key
-from training.tables import RowGroupReader, TableSnapshot, open_table
 
 log = logging.getLogger(__name__)
 

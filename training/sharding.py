@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from curation.hashing import hash64
-from training.tables import TableSnapshot
+from curation.readers import TableSnapshot
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from deltalake import write_deltalake
 
 from training.launch import parse_args
 from training.records import DataConfig
-from training.tables import open_table
+from curation.readers import open_table
 from training.train import TrainConfig, cosine_lr, train
 
 
