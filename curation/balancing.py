@@ -6,7 +6,7 @@ Vocabulary follows the paper and its reference code: ``t`` is the per-entry thre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -78,6 +78,36 @@ def keep_probabilities(lengths: Sequence[int] | np.ndarray, probs: Sequence[floa
     if nonempty.any():
         starts = (np.cumsum(n) - n)[nonempty]
         out[nonempty] = 1.0 - np.multiply.reduceat(1.0 - p, starts)
+    return out
+
+
+def matched_probabilities(probs_by_lang: Mapping[str, np.ndarray], langs: Sequence[object],
+                          lengths: Sequence[int] | np.ndarray, entry_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The entry probability of every matched entry of every text, flattened, as float64:
+    text ``i`` (language ``langs[i]``) owns the next ``lengths[i]`` ids of ``entry_ids``, and each
+    id ``e`` gets ``probs_by_lang[langs[i]][e]``. ``keep_probabilities(lengths, ...)`` of the
+    result is each text's keep probability.
+
+    A KeyError names a language without probabilities, an IndexError an id outside its
+    language's table: ``matched`` and ``entry_probs`` of different runs do not belong together."""
+    n = np.asarray(lengths, dtype=np.int64)
+    ids = np.asarray(entry_ids, dtype=np.int64)
+    if n.shape != (len(langs),) or int(n.sum()) != ids.size:
+        raise ValueError("lengths must give one count per language label, adding up to the number of ids")
+    code_of: dict[object, int] = {}
+    codes = np.fromiter((code_of.setdefault(lang, len(code_of)) for lang in langs), np.int64, len(langs))
+    flat_codes = np.repeat(codes, n)
+    out = np.empty(ids.size, dtype=np.float64)
+    for lang, code in code_of.items():
+        if lang not in probs_by_lang:
+            raise KeyError(f"language {lang!r} has no entry probabilities")
+        table = np.asarray(probs_by_lang[lang])
+        mask = flat_codes == code
+        sel = ids[mask]
+        if sel.size and (sel.min() < 0 or sel.max() >= table.size):
+            raise IndexError(f"entry id {int(sel.min() if sel.min() < 0 else sel.max())} outside the "
+                             f"{table.size} entry probabilities of {lang!r}")
+        out[mask] = table[sel]
     return out
 
 

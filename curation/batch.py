@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation import lid, validation
+from curation.balancing import keep_probabilities, matched_probabilities
 from curation.ids import image_uid
 from curation.matching import Matcher
-from curation.balancing import keep_probabilities
 from curation.sampling import choice_keys, chosen_rows, image_runs, keep_uniforms
 
 _MATCHERS: dict[tuple[str, str], Matcher] = {}
@@ -295,15 +295,20 @@ def _entry_id_lists(entry_ids) -> pa.Array:
                         pa.list_(pa.int64()))
 
 
-def _flat_by_lang(langs: Sequence[object], entry_ids: pa.Array
-                  ) -> tuple[np.ndarray, np.ndarray, dict[object, np.ndarray]]:
-    """(lengths per row, flattened entry ids as int64, {lang: mask over the flattened ids}) with
-    langs in order of first appearance. Null lists count as empty."""
+def _flat(entry_ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(lengths per row, flattened entry ids as int64) of a list array; null lists count as empty."""
     lengths = pc.fill_null(pc.list_value_length(entry_ids), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(entry_ids)
     if flat.null_count:
         raise ValueError("entry id lists must not contain nulls")
-    flat_ids = flat.to_numpy(zero_copy_only=False).astype(np.int64)
+    return lengths, flat.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _flat_by_lang(langs: Sequence[object], entry_ids: pa.Array
+                  ) -> tuple[np.ndarray, np.ndarray, dict[object, np.ndarray]]:
+    """(lengths per row, flattened entry ids as int64, {lang: mask over the flattened ids}) with
+    langs in order of first appearance. Null lists count as empty."""
+    lengths, flat_ids = _flat(entry_ids)
     code_of: dict[object, int] = {}
     codes = np.fromiter((code_of.setdefault(lang, len(code_of)) for lang in langs), np.int64, len(langs))
     flat_codes = np.repeat(codes, lengths)
@@ -329,13 +334,10 @@ def count_entries(langs: Sequence[str], entry_ids: Sequence[Sequence[int]],
 
 def _keep_probabilities(langs: Sequence[object], entry_ids: pa.Array,
                         probs_by_lang: Mapping[str, np.ndarray]) -> np.ndarray:
-    """``balancing.keep_probabilities`` per row, each row's probabilities looked up as
-    ``probs_by_lang[lang][ids]`` (a KeyError for a language without probabilities)."""
-    lengths, flat_ids, masks = _flat_by_lang(langs, entry_ids)
-    p = np.empty(len(flat_ids), dtype=np.float64)
-    for lang, mask in masks.items():
-        p[mask] = probs_by_lang[lang][flat_ids[mask]]
-    return keep_probabilities(lengths, p)
+    """``balancing.keep_probabilities`` per row of its ``balancing.matched_probabilities``
+    (a KeyError for a language without probabilities)."""
+    lengths, flat_ids = _flat(entry_ids)
+    return keep_probabilities(lengths, matched_probabilities(probs_by_lang, langs, lengths, flat_ids))
 
 
 def sampling_keys_arrow(seed: int, epoch: int, uids: pa.Array, texts: pa.Array, langs: pa.Array,

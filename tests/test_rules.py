@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from curation.balancing import (auto_t_en, entry_probabilities, keep_probabilities, keep_probability,
-                                tail_proportion, threshold_for_proportion)
+                                matched_probabilities, tail_proportion, threshold_for_proportion)
 from curation.ids import image_uid, is_valid_url
 from curation.matching import Matcher, is_cjk_or_similar, pad_entry, pad_text
 
@@ -138,6 +138,20 @@ def test_keep_probabilities_over_flattened_texts():
         with pytest.raises(ValueError):
             keep_probabilities(lengths, probs)
 
+
+def test_matched_probabilities_look_up_each_texts_language():
+    probs = {"en": np.array([0.5, 0.25], np.float32), "de": np.array([1.0], np.float32)}
+    # texts: en [1, 0], de [0], en [] -> flat 0.25 0.5 1.0
+    flat = matched_probabilities(probs, ["en", "de", "en"], [2, 1, 0], [1, 0, 0])
+    assert flat.dtype == np.float64 and flat.tolist() == [0.25, 0.5, 1.0]
+    np.testing.assert_allclose(keep_probabilities([2, 1, 0], flat), [0.625, 1.0, 0.0])
+    with pytest.raises(KeyError, match="'fr'"):
+        matched_probabilities(probs, ["fr"], [0], [])  # even a text without ids needs its language
+    for ids in ([2], [-1]):
+        with pytest.raises(IndexError, match="'de'"):
+            matched_probabilities(probs, ["de"], [1], ids)
+    with pytest.raises(ValueError):
+        matched_probabilities(probs, ["en", "en"], [1], [0])
 
 def test_auto_t_en_is_positive():
     assert auto_t_en([4, 1, 2, 1]) == 2  # portion .5 at count 2

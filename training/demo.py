@@ -20,7 +20,7 @@ import time
 from training.demo_data import generate
 from training.evaluate import evaluate
 from training.launch import setup_logging
-from training.records import DataConfig, tables_under_root
+from training.reader import DataConfig, tables_under_root
 from training.train import TrainConfig, train
 
 

@@ -22,7 +22,7 @@ import logging
 import os
 import sys
 
-from training.records import DataConfig, tables_under_root
+from training.reader import DataConfig, tables_under_root
 from training.train import PRECISIONS, TrainConfig
 
 

@@ -27,9 +27,9 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 import torch.distributed as dist
 
-from training.data import CuratedDataset, DataConfig, LoaderPosition, make_loader
+from training.dataset import CuratedDataset, LoaderPosition, make_loader
 from training.model import create_model, export_model, image_transforms, resolve_model_config, unwrap
-from training.records import EpochReader
+from training.reader import DataConfig, EpochReader
 from training.tokenizer import Tokenizer, load_tokenizer, train_tokenizer
 
 log = logging.getLogger("training")

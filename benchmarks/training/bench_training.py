@@ -47,7 +47,7 @@ def make_data(root: str, images: int, image_px: int) -> str:
 
 
 def run_ours(args, table: str, out: str) -> dict:
-    from training.records import DataConfig
+    from training.reader import DataConfig
     from training.train import TrainConfig, train
 
     cfg = TrainConfig(data=DataConfig(table=table, block_units=2), output_dir=out, model=args.model,
@@ -107,7 +107,8 @@ def run_synthetic(args, tokenizer_dir: str) -> dict:
 
 
 def run_loader_only(args, table: str, tokenizer_dir: str) -> dict:
-    from training.data import CuratedDataset, DataConfig, make_loader
+    from training.dataset import CuratedDataset, make_loader
+    from training.reader import DataConfig
     from training.model import image_transforms, resolve_model_config
     from training.tokenizer import load_tokenizer
 

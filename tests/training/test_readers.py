@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation.readers import ReaderError, RowGroupReader, detect_format, open_table, read_stats
-from training.records import DataConfig, EpochReader
+from training.reader import DataConfig, EpochReader
 
 
 def test_parquet_and_delta_snapshots_agree(demo_roots):

@@ -12,7 +12,7 @@ import pytest
 from deltalake import write_deltalake
 
 from training.launch import parse_args
-from training.records import DataConfig
+from training.reader import DataConfig
 from curation.readers import open_table
 from training.train import TrainConfig, cosine_lr, train
 
