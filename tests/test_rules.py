@@ -8,8 +8,15 @@ import pickle
 import numpy as np
 import pytest
 
-from curation.balancing import (auto_t_en, entry_probabilities, keep_probabilities, keep_probability,
-                                matched_probabilities, tail_proportion, threshold_for_proportion)
+from curation.balancing import (
+    auto_t_en,
+    entry_probabilities,
+    keep_probabilities,
+    keep_probability,
+    matched_probabilities,
+    tail_proportion,
+    threshold_for_proportion,
+)
 from curation.ids import image_uid, is_valid_url
 from curation.matching import Matcher, is_cjk_or_similar, pad_entry, pad_text
 

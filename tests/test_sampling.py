@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 from curation.balancing import keep_probabilities
-from curation.sampling import (choice_key, choice_keys, choose_text, chosen_rows, image_runs, keep_uniform,
-                               sample_image, sample_images)
+from curation.sampling import (
+    choice_key,
+    choice_keys,
+    choose_text,
+    chosen_rows,
+    image_runs,
+    keep_uniform,
+    sample_image,
+    sample_images,
+)
 
 
 def test_draws_are_deterministic_and_depend_on_seed_epoch_uid():

@@ -79,7 +79,8 @@ def run_synthetic(args, tokenizer_dir: str) -> dict:
 
     from training.model import create_model, resolve_model_config
     from training.tokenizer import load_tokenizer
-    from training.train import init_distributed, make_stepper, resolve_precision, set_cpu_threads
+    from training.distributed import init_distributed, set_cpu_threads
+    from training.optim import make_stepper, resolve_precision
 
     info = init_distributed(args.device)
     if info.device.type == "cpu":
@@ -172,7 +173,7 @@ def run_open_clip(args, table: str, out: str, threads: int | None) -> dict:
         argv.append("--grad-checkpointing")
     code = ("import sys, open_clip; open_clip.add_model_config(sys.argv[1]); "
             "from open_clip_train.main import main; main(sys.argv[2:])")
-    # same intra-op threads as our CPU run (training.train.set_cpu_threads); open_clip leaves torch's default
+    # same intra-op threads as our CPU run (training.distributed.set_cpu_threads); open_clip leaves torch's default
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)} if threads else dict(os.environ)
     proc = subprocess.run([sys.executable, "-c", code, conf_dir, *argv], check=False, capture_output=True, text=True,
                           env=env)
