@@ -6,6 +6,7 @@ Vocabulary follows the paper and its reference code: ``t`` is the per-entry thre
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -109,6 +110,16 @@ def matched_probabilities(probs_by_lang: Mapping[str, np.ndarray], langs: Sequen
                              f"{table.size} entry probabilities of {lang!r}")
         out[mask] = table[sel]
     return out
+
+
+def text_keep_probabilities(probs_by_lang: Mapping[str, np.ndarray], langs: Sequence[object],
+                            entry_ids: Sequence[Sequence[int] | None]) -> np.ndarray:
+    """``keep_probability`` of each text (float64) from its language and its list of matched entry
+    ids (None: none): ``keep_probabilities`` of its ``matched_probabilities``."""
+    lengths = np.fromiter((0 if ids is None else len(ids) for ids in entry_ids), np.int64, len(entry_ids))
+    flat_ids = np.fromiter(itertools.chain.from_iterable(ids for ids in entry_ids if ids is not None), np.int64,
+                           int(lengths.sum()))
+    return keep_probabilities(lengths, matched_probabilities(probs_by_lang, langs, lengths, flat_ids))
 
 
 def keep_probability(probs_of_matched: Sequence[float] | np.ndarray) -> float:

@@ -15,6 +15,7 @@ from curation.balancing import (
     keep_probability,
     matched_probabilities,
     tail_proportion,
+    text_keep_probabilities,
     threshold_for_proportion,
 )
 from curation.ids import image_uid, is_valid_url
@@ -159,6 +160,10 @@ def test_matched_probabilities_look_up_each_texts_language():
             matched_probabilities(probs, ["de"], [1], ids)
     with pytest.raises(ValueError):
         matched_probabilities(probs, ["en", "en"], [1], [0])
+    # the list form: one keep probability per text, None lists as no ids
+    np.testing.assert_allclose(text_keep_probabilities(probs, ["en", "de", "en"], [[1, 0], [0], None]),
+                               [0.625, 1.0, 0.0])
+    assert text_keep_probabilities(probs, [], []).tolist() == []
 
 def test_auto_t_en_is_positive():
     assert auto_t_en([4, 1, 2, 1]) == 2  # portion .5 at count 2

@@ -34,10 +34,9 @@ from curation.balancing import (
     auto_t_en,
     counts_by_lang,
     entry_probabilities,
-    keep_probabilities,
     language_thresholds,
-    matched_probabilities,
     tail_proportion,
+    text_keep_probabilities,
 )
 from curation.ids import image_uid
 from curation.matching import Matcher
@@ -240,7 +239,7 @@ def curate(images: Sequence[DemoImage], seed: int, rng: random.Random, epoch: in
     })
 
     # the rows of an image are contiguous (captions are appended image by image)
-    keep_p = keep_probabilities(lengths, matched_probabilities(probs, rows["lang"], lengths, flat_ids))
+    keep_p = text_keep_probabilities(probs, rows["lang"], rows["entry_ids"])
     chosen = sample_images(seed, epoch, rows["uid"], rows["text"], image_runs(rows["uid"]), keep_p)
     keep_rows = chosen[chosen >= 0]
     curated = matched.take(pa.array(keep_rows, pa.int64())).select(["uid", "url", "text", "lang", "entry_ids", "jpg"])

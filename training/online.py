@@ -1,10 +1,10 @@
 """Online MetaCLIP 2 balancing in the data loader: re-pick and re-flip every epoch.
 
-Nothing here re-implements a rule. Rows are grouped into images by ``curation.sampling.image_runs``;
-each text's keep probability is ``curation.balancing.keep_probabilities`` of its
-``matched_probabilities``; the choice of one text and the keep coin are
+Nothing here re-implements a rule. Rows are grouped into images by
+``curation.sampling.image_runs``; each text's keep probability is
+``curation.balancing.text_keep_probabilities``; the choice of one text and the keep coin are
 ``curation.sampling.sample_images`` (min-hash choice, hash-based uniform of ``(seed, epoch, uid)``)
-— the functions behind the offline Spark job — so the loader's epoch-``e`` sample equals the
+— the rules behind the offline Spark job — so the loader's epoch-``e`` sample equals the
 offline ``curated`` table written with epoch ``e``.
 
 The ``matched`` table has one row per matched text; all texts of an image are contiguous
@@ -19,9 +19,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from curation.balancing import ENTRY_PROBS_COLUMNS, keep_probabilities, matched_probabilities, probabilities_by_lang
+from curation.balancing import ENTRY_PROBS_COLUMNS, probabilities_by_lang, text_keep_probabilities
 from curation.readers import RowGroupReader, TableSnapshot, open_table
 from curation.sampling import image_runs, sample_images
 
@@ -55,17 +54,11 @@ def load_entry_probs(uri: str, *, format: str = "auto", version: int | None = No
     return probs_from_snapshot(open_table(uri, format=format, version=version, storage_options=storage_options))
 
 
-def text_keep_probabilities(rows: pa.Table, probs_by_lang: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Keep probability (float64) of each ``matched`` row's text from its language and entry ids."""
-    ids = rows.column("entry_ids")
-    lengths = pc.fill_null(pc.list_value_length(ids), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-    flat = pc.list_flatten(ids)
-    if flat.null_count:
-        raise BalancingError("entry id lists of matched must not contain nulls")
-    flat_ids = flat.to_numpy(zero_copy_only=False).astype(np.int64)
-    langs = rows.column("lang").to_pylist()
+def _keep_probabilities(rows: pa.Table, probs_by_lang: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Keep probability of each ``matched`` row's text; tables of different runs are a BalancingError."""
     try:
-        return keep_probabilities(lengths, matched_probabilities(probs_by_lang, langs, lengths, flat_ids))
+        return text_keep_probabilities(probs_by_lang, rows.column("lang").to_pylist(),
+                                       rows.column("entry_ids").to_pylist())
     except (KeyError, IndexError) as exc:
         raise BalancingError(f"matched and entry_probs do not belong together (tables from different curation "
                              f"runs?): {exc.args[0]}") from exc
@@ -78,6 +71,6 @@ def sample_rows(rows: pa.Table, probs_by_lang: Mapping[str, np.ndarray], seed: i
     uids = rows.column("uid").to_pylist()
     bounds = image_runs(uids)
     chosen = sample_images(seed, epoch, uids, rows.column("text").to_pylist(), bounds,
-                           text_keep_probabilities(rows, probs_by_lang))
+                           _keep_probabilities(rows, probs_by_lang))
     kept = chosen >= 0
     return bounds[:-1][kept], chosen[kept]
