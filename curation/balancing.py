@@ -6,7 +6,8 @@ Vocabulary follows the paper and its reference code: ``t`` is the per-entry thre
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -59,12 +60,73 @@ def entry_probabilities(counts: Sequence[int] | np.ndarray, t: int) -> np.ndarra
     return (t / np.maximum(c, t).astype(np.float64)).astype(np.float32)
 
 
+def keep_probabilities(lengths: Sequence[int] | np.ndarray, probs: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Per text ``1 - prod(1 - prob[e])`` over its matched entries, as float64 (0.0 for none).
+
+    The texts' entry probabilities come flattened: text ``i`` owns the next ``lengths[i]`` values
+    of ``probs``. The product is taken left to right in float64 by ``np.multiply.reduceat`` over
+    the flattened texts; ``keep_probability`` is this function on one text, so a batch and a
+    single text give the same bits."""
+    n = np.asarray(lengths, dtype=np.int64)
+    p = np.asarray(probs, dtype=np.float64)
+    if n.ndim != 1 or p.ndim != 1:
+        raise ValueError("lengths and probs must be one-dimensional")
+    if n.size and n.min() < 0:
+        raise ValueError("lengths must be non-negative")
+    if int(n.sum()) != p.size:
+        raise ValueError(f"lengths add up to {int(n.sum())} but there are {p.size} probabilities")
+    out = np.zeros(n.size, dtype=np.float64)
+    nonempty = n > 0
+    if nonempty.any():
+        starts = (np.cumsum(n) - n)[nonempty]
+        out[nonempty] = 1.0 - np.multiply.reduceat(1.0 - p, starts)
+    return out
+
+
+def matched_probabilities(probs_by_lang: Mapping[str, np.ndarray], langs: Sequence[object],
+                          lengths: Sequence[int] | np.ndarray, entry_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The entry probability of every matched entry of every text, flattened, as float64:
+    text ``i`` (language ``langs[i]``) owns the next ``lengths[i]`` ids of ``entry_ids``, and each
+    id ``e`` gets ``probs_by_lang[langs[i]][e]``. ``keep_probabilities(lengths, ...)`` of the
+    result is each text's keep probability.
+
+    A KeyError names a language without probabilities, an IndexError an id outside its
+    language's table: ``matched`` and ``entry_probs`` of different runs do not belong together."""
+    n = np.asarray(lengths, dtype=np.int64)
+    ids = np.asarray(entry_ids, dtype=np.int64)
+    if n.shape != (len(langs),) or int(n.sum()) != ids.size:
+        raise ValueError("lengths must give one count per language label, adding up to the number of ids")
+    code_of: dict[object, int] = {}
+    codes = np.fromiter((code_of.setdefault(lang, len(code_of)) for lang in langs), np.int64, len(langs))
+    flat_codes = np.repeat(codes, n)
+    out = np.empty(ids.size, dtype=np.float64)
+    for lang, code in code_of.items():
+        if lang not in probs_by_lang:
+            raise KeyError(f"language {lang!r} has no entry probabilities")
+        table = np.asarray(probs_by_lang[lang])
+        mask = flat_codes == code
+        sel = ids[mask]
+        if sel.size and (sel.min() < 0 or sel.max() >= table.size):
+            raise IndexError(f"entry id {int(sel.min() if sel.min() < 0 else sel.max())} outside the "
+                             f"{table.size} entry probabilities of {lang!r}")
+        out[mask] = table[sel]
+    return out
+
+
+def text_keep_probabilities(probs_by_lang: Mapping[str, np.ndarray], langs: Sequence[object],
+                            entry_ids: Sequence[Sequence[int] | None]) -> np.ndarray:
+    """``keep_probability`` of each text (float64) from its language and its list of matched entry
+    ids (None: none): ``keep_probabilities`` of its ``matched_probabilities``."""
+    lengths = np.fromiter((0 if ids is None else len(ids) for ids in entry_ids), np.int64, len(entry_ids))
+    flat_ids = np.fromiter(itertools.chain.from_iterable(ids for ids in entry_ids if ids is not None), np.int64,
+                           int(lengths.sum()))
+    return keep_probabilities(lengths, matched_probabilities(probs_by_lang, langs, lengths, flat_ids))
+
+
 def keep_probability(probs_of_matched: Sequence[float] | np.ndarray) -> float:
     """``1 - prod(1 - prob[e])`` over one text's matched entries (0.0 for none)."""
-    p = np.asarray(probs_of_matched, dtype=np.float64)
-    if p.size == 0:
-        return 0.0
-    return float(1.0 - np.prod(1.0 - p))
+    p = np.asarray(probs_of_matched, dtype=np.float64).reshape(-1)
+    return float(keep_probabilities([p.size], p)[0])
 
 
 def auto_t_en(en_counts: Sequence[int] | np.ndarray) -> int:

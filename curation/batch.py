@@ -22,9 +22,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curation import lid, validation
+from curation.balancing import keep_probabilities, matched_probabilities
 from curation.ids import image_uid
 from curation.matching import Matcher
-from curation.sampling import choice_keys, keep_uniforms
+from curation.sampling import choice_keys, chosen_rows, image_runs, keep_uniforms
 
 _MATCHERS: dict[tuple[str, str], Matcher] = {}
 _MATCHERS_PID: int | None = None
@@ -294,15 +295,20 @@ def _entry_id_lists(entry_ids) -> pa.Array:
                         pa.list_(pa.int64()))
 
 
-def _flat_by_lang(langs: Sequence[object], entry_ids: pa.Array
-                  ) -> tuple[np.ndarray, np.ndarray, dict[object, np.ndarray]]:
-    """(lengths per row, flattened entry ids as int64, {lang: mask over the flattened ids}) with
-    langs in order of first appearance. Null lists count as empty."""
+def _flat(entry_ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(lengths per row, flattened entry ids as int64) of a list array; null lists count as empty."""
     lengths = pc.fill_null(pc.list_value_length(entry_ids), 0).to_numpy(zero_copy_only=False).astype(np.int64)
     flat = pc.list_flatten(entry_ids)
     if flat.null_count:
         raise ValueError("entry id lists must not contain nulls")
-    flat_ids = flat.to_numpy(zero_copy_only=False).astype(np.int64)
+    return lengths, flat.to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _flat_by_lang(langs: Sequence[object], entry_ids: pa.Array
+                  ) -> tuple[np.ndarray, np.ndarray, dict[object, np.ndarray]]:
+    """(lengths per row, flattened entry ids as int64, {lang: mask over the flattened ids}) with
+    langs in order of first appearance. Null lists count as empty."""
+    lengths, flat_ids = _flat(entry_ids)
     code_of: dict[object, int] = {}
     codes = np.fromiter((code_of.setdefault(lang, len(code_of)) for lang in langs), np.int64, len(langs))
     flat_codes = np.repeat(codes, lengths)
@@ -328,20 +334,10 @@ def count_entries(langs: Sequence[str], entry_ids: Sequence[Sequence[int]],
 
 def _keep_probabilities(langs: Sequence[object], entry_ids: pa.Array,
                         probs_by_lang: Mapping[str, np.ndarray]) -> np.ndarray:
-    """``balancing.keep_probability(probs_by_lang[lang][ids])`` per row, as float64: the same
-    ``1 - prod(1 - p)`` with the product taken left to right (``np.multiply.reduceat`` over the
-    flattened rows, exactly as ``np.prod`` over each row; tests check the bits)."""
-    lengths, flat_ids, masks = _flat_by_lang(langs, entry_ids)
-    p = np.empty(len(flat_ids), dtype=np.float64)
-    for lang, mask in masks.items():
-        table = probs_by_lang[lang]  # KeyError for a language without probabilities, as before
-        p[mask] = table[flat_ids[mask]]
-    out = np.zeros(len(lengths), dtype=np.float64)
-    nonempty = lengths > 0
-    if nonempty.any():
-        starts = (np.cumsum(lengths) - lengths)[nonempty]
-        out[nonempty] = 1.0 - np.multiply.reduceat(1.0 - p, starts)
-    return out
+    """``balancing.keep_probabilities`` per row of its ``balancing.matched_probabilities``
+    (a KeyError for a language without probabilities)."""
+    lengths, flat_ids = _flat(entry_ids)
+    return keep_probabilities(lengths, matched_probabilities(probs_by_lang, langs, lengths, flat_ids))
 
 
 def sampling_keys_arrow(seed: int, epoch: int, uids: pa.Array, texts: pa.Array, langs: pa.Array,
@@ -364,17 +360,7 @@ def sampling_keys(seed: int, epoch: int, uids: Sequence[str], texts: Sequence[st
 
 
 def chosen_per_image(uids: pa.Array, keys: np.ndarray) -> np.ndarray:
-    """Row index of the chosen text of every image in a batch whose rows are grouped by uid
-    (each image's rows contiguous): the smallest choice key, the first row among equal keys,
-    as ``sampling.choose_text`` picks. Images come out in the order they appear."""
-    n = len(uids)
-    if n == 0:
-        return np.empty(0, np.int64)
-    starts = np.ones(n, dtype=bool)
-    if n > 1:
-        starts[1:] = np.asarray(pc.not_equal(uids.slice(1), uids.slice(0, n - 1)).to_numpy(zero_copy_only=False))
-    run = np.cumsum(starts) - 1
-    order = np.lexsort((np.arange(n), keys, run))
-    first = np.ones(n, dtype=bool)
-    first[1:] = run[order][1:] != run[order][:-1]
-    return order[first]
+    """Row index of the chosen text of every image in a batch whose rows are grouped by uid:
+    ``sampling.chosen_rows`` over ``sampling.image_runs`` of the uids. Images come out in the
+    order they appear."""
+    return chosen_rows(image_runs(_array(uids).to_numpy(zero_copy_only=False)), keys)

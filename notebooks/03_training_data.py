@@ -36,9 +36,9 @@ print(params)
 
 # COMMAND ----------
 
-from training.balancing_loader import load_entry_probs
-from training.records import iter_epoch_records, tables_under_root
-from training.tables import open_table
+from curation.readers import open_table
+from training.online import load_entry_probs
+from training.reader import iter_epoch_records, tables_under_root
 
 table, probs_table = tables_under_root(params["data"], params["mode"])
 snapshot = open_table(table)

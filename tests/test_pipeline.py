@@ -185,7 +185,7 @@ def test_training_loader_epoch0_equals_spark_offline_sample(curated_run):
     """The online balancing of the training loader (epoch 0) and the offline Spark sample pick
     the same text for the same images: one rule, two engines."""
     pytest.importorskip("torch")
-    from training.balancing_loader import online_sample
+    from training.crosscheck import online_sample
 
     out = curated_run["cfg"].output
     picked = online_sample(os.path.join(out, "matched"), os.path.join(out, "entry_probs"), 0, 0)

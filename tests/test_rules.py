@@ -8,8 +8,16 @@ import pickle
 import numpy as np
 import pytest
 
-from curation.balancing import (auto_t_en, entry_probabilities, keep_probability, tail_proportion,
-                                threshold_for_proportion)
+from curation.balancing import (
+    auto_t_en,
+    entry_probabilities,
+    keep_probabilities,
+    keep_probability,
+    matched_probabilities,
+    tail_proportion,
+    text_keep_probabilities,
+    threshold_for_proportion,
+)
 from curation.ids import image_uid, is_valid_url
 from curation.matching import Matcher, is_cjk_or_similar, pad_entry, pad_text
 
@@ -120,6 +128,42 @@ def test_keep_probability():
     assert keep_probability([1.0, 0.1]) == 1.0
     assert keep_probability(np.array([0.2], dtype=np.float32)) == pytest.approx(0.2)
 
+
+def test_keep_probabilities_over_flattened_texts():
+    # texts: [0.5, 0.5] -> .75, [] -> 0, [0.2] -> .2, [1.0, 0.1] -> 1, [0.5, 0.5, 0.5] -> .875
+    lengths = [2, 0, 1, 2, 3]
+    probs = [0.5, 0.5, 0.2, 1.0, 0.1, 0.5, 0.5, 0.5]
+    out = keep_probabilities(lengths, probs)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, [0.75, 0.0, 0.2, 1.0, 0.875])
+    assert keep_probabilities([], []).tolist() == [] and keep_probabilities([0, 0], []).tolist() == [0.0, 0.0]
+    # the scalar rule is the batch rule on one text: the same bits
+    rng = np.random.default_rng(0)
+    for k in (1, 3, 40, 300):
+        p = rng.random(k).astype(np.float32)
+        assert keep_probability(p) == keep_probabilities([k], p)[0]
+    for lengths, probs in (([1, 1], [0.5]), ([-1, 2], [0.5]), ([[1]], [0.5])):
+        with pytest.raises(ValueError):
+            keep_probabilities(lengths, probs)
+
+
+def test_matched_probabilities_look_up_each_texts_language():
+    probs = {"en": np.array([0.5, 0.25], np.float32), "de": np.array([1.0], np.float32)}
+    # texts: en [1, 0], de [0], en [] -> flat 0.25 0.5 1.0
+    flat = matched_probabilities(probs, ["en", "de", "en"], [2, 1, 0], [1, 0, 0])
+    assert flat.dtype == np.float64 and flat.tolist() == [0.25, 0.5, 1.0]
+    np.testing.assert_allclose(keep_probabilities([2, 1, 0], flat), [0.625, 1.0, 0.0])
+    with pytest.raises(KeyError, match="'fr'"):
+        matched_probabilities(probs, ["fr"], [0], [])  # even a text without ids needs its language
+    for ids in ([2], [-1]):
+        with pytest.raises(IndexError, match="'de'"):
+            matched_probabilities(probs, ["de"], [1], ids)
+    with pytest.raises(ValueError):
+        matched_probabilities(probs, ["en", "en"], [1], [0])
+    # the list form: one keep probability per text, None lists as no ids
+    np.testing.assert_allclose(text_keep_probabilities(probs, ["en", "de", "en"], [[1, 0], [0], None]),
+                               [0.625, 1.0, 0.0])
+    assert text_keep_probabilities(probs, [], []).tolist() == []
 
 def test_auto_t_en_is_positive():
     assert auto_t_en([4, 1, 2, 1]) == 2  # portion .5 at count 2

@@ -20,7 +20,7 @@ import time
 from training.demo_data import generate
 from training.evaluate import evaluate
 from training.launch import setup_logging
-from training.records import DataConfig, tables_under_root
+from training.reader import DataConfig, tables_under_root
 from training.train import TrainConfig, train
 
 
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     args = ap.parse_args(argv)
     setup_logging()
-    logging.getLogger("training.tables").setLevel(logging.WARNING)
+    logging.getLogger("curation.readers").setLevel(logging.WARNING)
     report = run_demo(args.out, format=args.format, mode=args.mode, model=args.model, steps=args.steps,
                       batch_size=args.batch_size, workers=args.workers, n_train=args.n_train, lr=args.lr,
                       device=args.device)

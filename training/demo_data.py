@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import json
 import os
 import random
@@ -31,14 +32,15 @@ from PIL import Image, ImageDraw
 
 from curation.balancing import (
     auto_t_en,
+    counts_by_lang,
     entry_probabilities,
-    keep_probability,
+    language_thresholds,
     tail_proportion,
-    threshold_for_proportion,
+    text_keep_probabilities,
 )
 from curation.ids import image_uid
 from curation.matching import Matcher
-from curation.sampling import sample_image
+from curation.sampling import image_runs, sample_images
 
 COLOURS = ("red", "green", "blue", "yellow")
 COLOUR_RGB = {"red": (220, 30, 30), "green": (30, 170, 40), "blue": (30, 60, 220), "yellow": (235, 210, 20)}
@@ -217,35 +219,31 @@ def curate(images: Sequence[DemoImage], seed: int, rng: random.Random, epoch: in
                         ("entry_ids", pa.list_(pa.int32())), ("jpg", pa.binary())])
     matched = pa.table(rows, schema=schema)
 
-    counts = {lang: np.zeros(len(metadata_entries(lang)), dtype=np.int64) for lang in LANGUAGES}
-    for lang, ids in zip(rows["lang"], rows["entry_ids"]):
-        counts[lang][ids] += 1
+    # one (lang, entry_id, count=1) row per matched entry of a text: the counts of SPEC §2 step 4
+    lengths = np.fromiter(map(len, rows["entry_ids"]), np.int64, len(rows["entry_ids"]))
+    flat_ids = np.fromiter(itertools.chain.from_iterable(rows["entry_ids"]), np.int64, int(lengths.sum()))
+    pairs = pa.table({"lang": np.repeat(np.asarray(rows["lang"], dtype=object), lengths).tolist(),
+                      "entry_id": flat_ids, "count": np.ones(flat_ids.size, np.int64)})
+    counts = counts_by_lang(pairs, {lang: len(metadata_entries(lang)) for lang in LANGUAGES})
     # Every demo caption names a colour, a shape and a position, so with the paper's tail share
     # most captions would hit a tail entry and be kept; half the rarest English count makes every
     # entry a head entry and lets balancing visibly thin out the common colour.
     nonzero = counts["en"][counts["en"] > 0]
     t_en = max(1, int(nonzero.min()) // 2) if nonzero.size else auto_t_en(counts["en"])
-    p = tail_proportion(counts["en"], t_en)
-    probs = {lang: entry_probabilities(c, t_en if lang == "en" else threshold_for_proportion(c, p))
-             for lang, c in counts.items()}
+    thresholds = language_thresholds(counts, t_en, tail_proportion(counts["en"], t_en))
+    probs = {lang: entry_probabilities(c, thresholds[lang]) for lang, c in counts.items()}
     entry_probs = pa.table({
         "lang": [lang for lang in LANGUAGES for _ in probs[lang]],
         "entry_id": pa.array([i for lang in LANGUAGES for i in range(len(probs[lang]))], pa.int32()),
         "prob": pa.array(np.concatenate([probs[lang] for lang in LANGUAGES]), pa.float32()),
     })
 
-    by_uid: dict[str, list[int]] = {}
-    for r, uid in enumerate(rows["uid"]):
-        by_uid.setdefault(uid, []).append(r)
-    keep_rows, keep_p = [], []
-    for uid, rs in by_uid.items():
-        text_probs = [probs[rows["lang"][r]][rows["entry_ids"][r]] for r in rs]
-        i = sample_image(seed, epoch, uid, [rows["text"][r] for r in rs], text_probs)
-        if i is not None:
-            keep_rows.append(rs[i])
-            keep_p.append(keep_probability(text_probs[i]))
+    # the rows of an image are contiguous (captions are appended image by image)
+    keep_p = text_keep_probabilities(probs, rows["lang"], rows["entry_ids"])
+    chosen = sample_images(seed, epoch, rows["uid"], rows["text"], image_runs(rows["uid"]), keep_p)
+    keep_rows = chosen[chosen >= 0]
     curated = matched.take(pa.array(keep_rows, pa.int64())).select(["uid", "url", "text", "lang", "entry_ids", "jpg"])
-    curated = curated.add_column(5, "keep_prob", pa.array(keep_p, pa.float64()))
+    curated = curated.add_column(5, "keep_prob", pa.array(keep_p[keep_rows], pa.float64()))
     return matched, entry_probs, curated
 
 

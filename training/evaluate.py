@@ -27,8 +27,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from curation.readers import RowGroupReader, open_table
 from training.images import ImageError, load_image, payloads, resolve_image_spec
-from training.tables import RowGroupReader, open_table
 
 log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")

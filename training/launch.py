@@ -22,8 +22,9 @@ import logging
 import os
 import sys
 
-from training.records import DataConfig, tables_under_root
-from training.train import PRECISIONS, TrainConfig
+from training.optim import PRECISIONS
+from training.reader import DataConfig, tables_under_root
+from training.train import TrainConfig
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,9 +115,13 @@ def setup_logging() -> None:
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
     setup_logging()
+    from training.distributed import shutdown_distributed
     from training.train import train
 
-    summary = train(cfg)
+    try:
+        summary = train(cfg)
+    finally:
+        shutdown_distributed()
     if os.environ.get("RANK", "0") == "0":
         print(json.dumps(summary, indent=1))
     return 0

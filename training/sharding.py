@@ -14,12 +14,12 @@ position of a worker is ``(block, offset)``: blocks before it are skipped withou
 
 from __future__ import annotations
 
-import hashlib
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from training.tables import TableSnapshot
+from curation.hashing import hash64
+from curation.readers import TableSnapshot
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,6 @@ class Unit:
     file_index: int
     row_group: int
     rows: int
-
-
-def hash64(*parts: object) -> int:
-    """A stable 64-bit hash of ``parts`` (same value on every machine, Python and library version)."""
-    key = "\x1f".join(str(p) for p in parts).encode("utf-8")
-    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big")
 
 
 def list_units(snapshot: TableSnapshot) -> list[Unit]:

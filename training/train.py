@@ -1,11 +1,12 @@
 """Contrastive training loop (library): explicit config in, trained model directory out.
 
 One function, ``train(TrainConfig)``, runs single-process or under ``torchrun`` (DDP; NCCL on
-GPUs, gloo on CPU). Loss is open_clip's ``ClipLoss`` with features all-gathered with gradient
-across ranks; AMP bf16 (or fp16 with a grad scaler), optional gradient checkpointing, AdamW with
-linear warmup then cosine decay. A checkpoint holds model, optimizer, scaler, step, epoch and
-every rank's data position, so a resumed run continues mid-epoch with exactly the batches the
-uninterrupted run would have seen. The argparse launcher is ``training.launch``.
+GPUs, gloo on CPU: ``training.distributed``). Loss is open_clip's ``ClipLoss`` with features
+all-gathered with gradient across ranks; AMP bf16 (or fp16 with a grad scaler), optional gradient
+checkpointing, AdamW with linear warmup then cosine decay (``training.optim``). A checkpoint holds
+model, optimizer, scaler, step, epoch and every rank's data position (``training.checkpoint``),
+so a resumed run continues mid-epoch with exactly the batches the uninterrupted run would have
+seen. The argparse launcher is ``training.launch``.
 
 Epoch length is not known in advance under online balancing, and ranks may run out of data at
 different steps; ranks agree every step (one tiny all-reduce) and the epoch ends when any rank
@@ -14,27 +15,27 @@ is out, so DDP never hangs.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
-import math
 import os
 import time
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
+from typing import IO
 
 import torch
-import torch.distributed as dist
 
-from training.data import CuratedDataset, DataConfig, LoaderPosition, make_loader
+from training.checkpoint import Checkpoints, Progress, load_checkpoint, pinned_data, restore, save_checkpoint
+from training.dataset import CuratedDataset, LoaderPosition, make_loader
+from training.distributed import DistInfo, all_have, barrier, init_distributed, set_cpu_threads, sum_over_ranks
 from training.model import create_model, export_model, image_transforms, resolve_model_config, unwrap
-from training.records import EpochReader
+from training.optim import PRECISIONS, Stepper, cosine_lr, make_stepper, resolve_precision
+from training.reader import DataConfig, EpochReader
+from training.runlog import Meter, RunLog
 from training.tokenizer import Tokenizer, load_tokenizer, train_tokenizer
 
 log = logging.getLogger("training")
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 BAD_IMAGE_REASONS = ("null_image", "missing_file", "decode_error", "transform_error")
 
 
@@ -92,156 +93,6 @@ class TrainConfig:
         self.betas = tuple(self.betas)  # type: ignore[assignment]
 
 
-@dataclass
-class DistInfo:
-    rank: int = 0
-    local_rank: int = 0
-    world_size: int = 1
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-
-    @property
-    def is_main(self) -> bool:
-        return self.rank == 0
-
-
-def init_distributed(device: str = "auto") -> DistInfo:
-    """Join the ``torchrun`` process group when launched by it; pick this process's device."""
-    if device not in ("auto", "cuda", "cpu"):
-        raise ValueError("device must be auto, cuda or cpu")
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank, local = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = torch.cuda.is_available() and device in ("auto", "cuda")
-    if device == "cuda" and not use_cuda:
-        raise ValueError("device=cuda but no GPU is visible")
-    dev = torch.device(f"cuda:{local}") if use_cuda else torch.device("cpu")
-    if use_cuda:
-        torch.cuda.set_device(dev)
-    if world > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if use_cuda else "gloo")
-    return DistInfo(rank, local, world, dev)
-
-
-def set_cpu_threads(requested: int | None, workers: int) -> int:
-    """Intra-op threads for a CPU run; oversubscribed OpenMP threads are many times slower than one."""
-    if requested is None and "OMP_NUM_THREADS" in os.environ:
-        return torch.get_num_threads()  # the user (or torchrun) decided
-    per_process = (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    n = requested or max(1, per_process - workers)
-    torch.set_num_threads(n)
-    return n
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    resolved = precision if precision != "auto" else ("bf16" if device.type == "cuda" else "fp32")
-    if resolved == "fp16" and device.type != "cuda":
-        raise ValueError("fp16 needs CUDA; use bf16 or fp32 on CPU")
-    return resolved
-
-
-def cosine_lr(step: int, base_lr: float, warmup: int, total: int) -> float:
-    """Linear warmup to ``base_lr`` over ``warmup`` steps, then half-cosine to 0 at ``total``."""
-    if step < warmup:
-        return base_lr * (step + 1) / warmup
-    span = max(1, total - warmup)
-    return 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warmup) / span))) * base_lr
-
-
-def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict]:
-    """No weight decay on gains, biases, embeddings' scale and the logit scale (CLIP practice)."""
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        skip = p.ndim < 2 or "bn" in name or "ln" in name or "bias" in name or "logit_scale" in name
-        (no_decay if skip else decay).append(p)
-    return [{"params": no_decay, "weight_decay": 0.0}, {"params": decay, "weight_decay": weight_decay}]
-
-
-@dataclass
-class Stepper:
-    """One optimisation step: forward under autocast, gathered contrastive loss, backward, clip, update."""
-
-    model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-    loss_fn: torch.nn.Module
-    device: torch.device
-    amp_dtype: torch.dtype | None = None
-    scaler: torch.amp.GradScaler | None = None
-    grad_clip: float | None = None
-
-    def __call__(self, images: torch.Tensor, texts: torch.Tensor, lr: float) -> torch.Tensor:
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        images = images.to(self.device, non_blocking=True)
-        texts = texts.to(self.device, non_blocking=True)
-        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
-            image_features, text_features, logit_scale = self.model(images, texts)[:3]
-            loss = self.loss_fn(image_features, text_features, logit_scale)
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.unscale_(self.optimizer)
-        else:
-            loss.backward()
-        if self.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
-        if self.scaler is not None:
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            self.optimizer.step()
-        with torch.no_grad():
-            unwrap(self.model).logit_scale.clamp_(0, math.log(100))
-        return loss.detach()
-
-
-def make_stepper(model: torch.nn.Module, info: DistInfo, *, precision: str, lr: float, weight_decay: float,
-                 betas: tuple[float, float] = (0.9, 0.98), eps: float = 1e-6,
-                 grad_clip: float | None = None) -> Stepper:
-    """Wrap ``model`` in DDP when distributed; build AdamW, the grad scaler (fp16) and the loss."""
-    from open_clip.loss import ClipLoss
-
-    if info.world_size > 1:
-        model = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[info.device.index] if info.device.type == "cuda" else None)
-    optimizer = torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
-    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
-    # features all-gathered with gradient; each rank computes the loss of its own rows (open_clip's setup)
-    loss_fn = ClipLoss(local_loss=True, gather_with_grad=True, cache_labels=True, rank=info.rank,
-                       world_size=info.world_size)
-    amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    return Stepper(model, optimizer, loss_fn, info.device, amp_dtype, scaler, grad_clip)
-
-
-def _all_have(batch: object, info: DistInfo) -> bool:
-    if info.world_size == 1:
-        return batch is not None
-    flag = torch.tensor([0 if batch is None else 1], device=info.device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MIN)
-    return bool(flag.item())
-
-
-def _gather_objects(obj: object, info: DistInfo) -> list:
-    if info.world_size == 1:
-        return [obj]
-    out: list = [None] * info.world_size
-    dist.all_gather_object(out, obj)
-    return out
-
-
-def _barrier(info: DistInfo) -> None:
-    if info.world_size > 1:
-        dist.barrier()
-
-
-def _sum_over_ranks(value: float, info: DistInfo) -> float:
-    if info.world_size == 1:
-        return value
-    t = torch.tensor([value], dtype=torch.float64, device=info.device)
-    dist.all_reduce(t)
-    return float(t.item())
-
-
 def _texts_for_tokenizer(data: DataConfig, limit: int) -> Iterator[str]:
     """Captions of the training table (all texts of ``matched`` in online mode), up to ``limit``."""
     reader = EpochReader(data, load_images=False)
@@ -267,95 +118,141 @@ def prepare_tokenizer(cfg: TrainConfig, context_length: int, info: DistInfo) -> 
                               context_length)
         tok.save(directory)
         log.info("trained a %d-token tokenizer on the data in %.1fs -> %s", tok.vocab_size, time.time() - t0, directory)
-    _barrier(info)
+    barrier(info)
     return load_tokenizer(directory, context_length)
 
 
-class Checkpoints:
-    """``<output>/checkpoints/step_N.pt`` written atomically, a ``latest`` pointer, the last K kept."""
+@dataclass
+class Run:
+    """Everything one run trains with, built once by ``_setup``."""
 
-    def __init__(self, output_dir: str, keep: int):
-        self.dir = os.path.join(output_dir, "checkpoints")
-        self.keep = keep
+    cfg: TrainConfig
+    info: DistInfo
+    precision: str
+    tokenizer: Tokenizer
+    model_cfg: dict
+    stepper: Stepper
+    dataset: CuratedDataset
+    loader: torch.utils.data.DataLoader
+    steps_per_epoch: int
+    total_steps: int
 
-    def latest(self) -> str | None:
-        pointer = os.path.join(self.dir, "latest")
-        if not os.path.exists(pointer):
-            return None
-        with open(pointer, encoding="utf-8") as f:
-            path = os.path.join(self.dir, f.read().strip())
-        return path if os.path.exists(path) else None
+    @property
+    def global_batch(self) -> int:
+        return self.cfg.batch_size * self.info.world_size
 
-    def save(self, state: dict, step: int) -> str:
-        os.makedirs(self.dir, exist_ok=True)
-        name = f"step_{step:09d}.pt"
-        tmp = os.path.join(self.dir, f".{name}.tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, os.path.join(self.dir, name))
-        with open(os.path.join(self.dir, ".latest.tmp"), "w", encoding="utf-8") as f:
-            f.write(name)
-        os.replace(os.path.join(self.dir, ".latest.tmp"), os.path.join(self.dir, "latest"))
-        old = sorted(n for n in os.listdir(self.dir) if n.startswith("step_") and n.endswith(".pt"))
-        for n in old[:-self.keep] if self.keep > 0 else []:
-            os.remove(os.path.join(self.dir, n))
-        return os.path.join(self.dir, name)
+    def finished(self, progress: Progress) -> bool:
+        if self.cfg.max_steps is not None:
+            return progress.step >= self.cfg.max_steps
+        return progress.epoch >= self.cfg.epochs
 
 
-class RunLog:
-    """Rank-0 progress: log lines, ``log.csv`` (W&B-style flat metrics), optional TensorBoard."""
+def _setup(cfg: TrainConfig, info: DistInfo, precision: str) -> Run:
+    """Tokenizer, model, data loader, step schedule and optimizer of a run."""
+    context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
+    tokenizer = prepare_tokenizer(cfg, context_length, info)
+    model, model_cfg = create_model(cfg.model, tokenizer, device=info.device, grad_checkpointing=cfg.grad_checkpointing,
+                                    context_length=context_length, vocab_size=cfg.text_vocab_size)
+    train_tf, _ = image_transforms(model_cfg)
+    dataset = CuratedDataset(cfg.data, batch_size=cfg.batch_size, rank=info.rank, world_size=info.world_size,
+                             image_transform=train_tf, tokenizer=tokenizer, drop_last=True)
+    loader = make_loader(dataset, cfg.workers, pin_memory=info.device.type == "cuda")
+    global_batch = cfg.batch_size * info.world_size
+    steps_per_epoch = cfg.steps_per_epoch or max(1, dataset.estimate_epoch_samples() // global_batch)
+    total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
+    stepper = make_stepper(model, info, precision=precision, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                           betas=cfg.betas, eps=cfg.eps, grad_clip=cfg.grad_clip)
+    return Run(cfg, info, precision, tokenizer, model_cfg, stepper, dataset, loader, steps_per_epoch, total_steps)
 
-    FIELDS = ("step", "epoch", "loss", "lr", "logit_scale", "samples_per_s", "data_wait_frac",
-              "samples_seen", "bad_images", "elapsed_s")
 
-    def __init__(self, cfg: TrainConfig, enabled: bool):
-        self.enabled = enabled
-        self.csv = None
-        self.tb = None
-        if not enabled:
-            return
-        if cfg.csv_log:
-            path = os.path.join(cfg.output_dir, "log.csv")
-            new = not os.path.exists(path)
-            self.csv_file = open(path, "a", newline="", encoding="utf-8")  # noqa: SIM115 - open for the run
-            self.csv = csv.DictWriter(self.csv_file, fieldnames=self.FIELDS)
-            if new:
-                self.csv.writeheader()
-        if cfg.tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
+def _write_run_config(run: Run) -> None:
+    cfg, dataset = run.cfg, run.dataset
+    with open(os.path.join(cfg.output_dir, "train_config.json"), "w", encoding="utf-8") as f:
+        json.dump({"config": asdict(cfg), "model_cfg": run.model_cfg, "world_size": run.info.world_size,
+                   "precision": run.precision, "steps_per_epoch": run.steps_per_epoch,
+                   "total_steps": run.total_steps, "table_version": dataset.snapshot.version,
+                   "entry_probs_version": dataset.probs_version}, f, indent=1, default=str)
+    log.info("training %s on %s (%s, %s): %d rank(s) × batch %d, ~%d steps/epoch, %d steps, %s",
+             cfg.model, cfg.data.table, cfg.data.mode, dataset.snapshot.format, run.info.world_size, cfg.batch_size,
+             run.steps_per_epoch, run.total_steps, run.precision)
 
-                self.tb = SummaryWriter(os.path.join(cfg.output_dir, "tensorboard"))
-            except ImportError:
-                log.warning("TensorBoard requested but the 'tensorboard' package is not installed; CSV only")
 
-    def write(self, row: dict) -> None:
-        if not self.enabled:
-            return
-        log.info("step %d epoch %d loss %.4f lr %.2e samples/s %.1f data-wait %.0f%% bad-images %d",
-                 row["step"], row["epoch"], row["loss"], row["lr"], row["samples_per_s"],
-                 100 * row["data_wait_frac"], row["bad_images"])
-        if self.csv is not None:
-            self.csv.writerow(row)
-            self.csv_file.flush()
-        if self.tb is not None:
-            for k in ("loss", "lr", "logit_scale", "samples_per_s", "data_wait_frac"):
-                self.tb.add_scalar(f"train/{k}", row[k], row["step"])
+class _Loop:
+    """The steps of a run: epochs of batches, log lines, checkpoints, the data-order record."""
+
+    def __init__(self, run: Run, progress: Progress, ckpts: Checkpoints):
+        self.run, self.progress, self.ckpts = run, progress, ckpts
+        cfg = run.cfg
+        self.runlog = RunLog(cfg.output_dir, run.info.is_main, cfg.csv_log, cfg.tensorboard)
+        self.order_file: IO[str] | None = None
+        if cfg.record_data_order:
+            os.makedirs(os.path.join(cfg.output_dir, "data_order"), exist_ok=True)
+            path = os.path.join(cfg.output_dir, "data_order", f"rank{run.info.rank}.jsonl")
+            self.order_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the run
+        self.meter = Meter(run.global_batch)
+
+    def save(self, position: LoaderPosition | None, next_epoch: int) -> None:
+        run = self.run
+        save_checkpoint(self.ckpts, run.info, run.stepper, run.dataset, self.progress, position, next_epoch,
+                        run.model_cfg, run.cfg)
+
+    def epoch(self) -> bool:
+        """One epoch (its rest after a mid-epoch resume); False when the run stops early."""
+        run, cfg, progress, dataset = self.run, self.run.cfg, self.progress, self.run.dataset
+        resumed_epoch = dataset.resuming
+        if not resumed_epoch:
+            dataset.set_epoch(progress.epoch)
+        position = dataset.new_position(cfg.workers)
+        iterator = iter(run.loader)
+        epoch_steps = 0
+        while True:
+            t_wait = time.time()
+            batch = next(iterator, None)
+            self.meter.wait += time.time() - t_wait
+            if not all_have(batch, run.info):
+                break
+            assert batch is not None
+            position.update(batch)
+            progress.bad.update(batch["stats"])
+            lr = cosine_lr(progress.step, cfg.lr, cfg.warmup_steps, run.total_steps)
+            loss = run.stepper(batch["images"], batch["texts"], lr)
+            progress.step += 1
+            epoch_steps += 1
+            self.meter.add(float(loss))
+            self._after_step(batch, lr)
+            stop = cfg.stop_at_step is not None and progress.step >= cfg.stop_at_step
+            if (cfg.max_steps is not None and progress.step >= cfg.max_steps) or stop:
+                self.save(position, progress.epoch)
+                return False
+            if cfg.save_every and progress.step % cfg.save_every == 0:
+                self.save(position, progress.epoch)
+        del iterator
+        if epoch_steps == 0 and not resumed_epoch:
+            log.warning("epoch %d gave no full batch on some rank (table smaller than the global batch?); "
+                        "stopping", progress.epoch)
+            return False
+        progress.epoch += 1
+        dataset.set_epoch(progress.epoch)
+        self.save(None, progress.epoch)
+        return True
+
+    def _after_step(self, batch: dict, lr: float) -> None:
+        run, progress = self.run, self.progress
+        if self.order_file is not None:
+            self.order_file.write(json.dumps({"step": progress.step, "epoch": progress.epoch,
+                                              "uids": batch["uids"]}) + "\n")
+            self.order_file.flush()
+        if progress.step % run.cfg.log_every == 0 or progress.step == run.total_steps:
+            bad = sum_over_ranks(sum(progress.bad[r] for r in BAD_IMAGE_REASONS), run.info)
+            self.runlog.write({"step": progress.step, "epoch": progress.epoch, "lr": lr,
+                               "logit_scale": float(unwrap(run.stepper.model).logit_scale.detach().exp()),
+                               "samples_seen": progress.step * run.global_batch, "bad_images": int(bad),
+                               **self.meter.window()})
 
     def close(self) -> None:
-        if self.csv is not None:
-            self.csv_file.close()
-        if self.tb is not None:
-            self.tb.close()
-
-
-def _resolve_resume(cfg: TrainConfig, ckpts: Checkpoints) -> str | None:
-    if cfg.resume is None:
-        return None
-    if cfg.resume == "latest":
-        return ckpts.latest()  # nothing yet: a fresh start, so relaunching a job is idempotent
-    if not os.path.exists(cfg.resume):
-        raise FileNotFoundError(f"checkpoint {cfg.resume} not found")
-    return cfg.resume
+        if self.order_file is not None:
+            self.order_file.close()
+        self.runlog.close()
 
 
 def train(cfg: TrainConfig) -> dict:
@@ -368,148 +265,33 @@ def train(cfg: TrainConfig) -> dict:
     torch.manual_seed(cfg.seed)
 
     ckpts = Checkpoints(cfg.output_dir, cfg.keep_checkpoints)
-    resume_path = _resolve_resume(cfg, ckpts)
-    state = torch.load(resume_path, map_location="cpu", weights_only=False) if resume_path else None
+    resume_path = ckpts.resolve(cfg.resume)
+    state = load_checkpoint(resume_path) if resume_path else None
     if state is not None:
-        # Delta tables may have new versions since: resume on the snapshots the run started from
-        pins = {"version": state.get("table_version"), "entry_probs_version": state.get("entry_probs_version")}
-        pins = {k: int(v) for k, v in pins.items() if v is not None and getattr(cfg.data, k) is None}
-        cfg = replace(cfg, data=replace(cfg.data, **pins))
-    context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
-    tokenizer = prepare_tokenizer(cfg, context_length, info)
-    model, model_cfg = create_model(cfg.model, tokenizer, device=info.device, grad_checkpointing=cfg.grad_checkpointing,
-                                    context_length=context_length, vocab_size=cfg.text_vocab_size)
-    train_tf, _ = image_transforms(model_cfg)
-    dataset = CuratedDataset(cfg.data, batch_size=cfg.batch_size, rank=info.rank, world_size=info.world_size,
-                             image_transform=train_tf, tokenizer=tokenizer, drop_last=True)
-    loader = make_loader(dataset, cfg.workers, pin_memory=info.device.type == "cuda")
-    global_batch = cfg.batch_size * info.world_size
-    steps_per_epoch = cfg.steps_per_epoch or max(1, dataset.estimate_epoch_samples() // global_batch)
-    total_steps = cfg.max_steps or steps_per_epoch * cfg.epochs
-
-    stepper = make_stepper(model, info, precision=precision, lr=cfg.lr, weight_decay=cfg.weight_decay,
-                           betas=cfg.betas, eps=cfg.eps, grad_clip=cfg.grad_clip)
-    model, optimizer, scaler = stepper.model, stepper.optimizer, stepper.scaler
-
-    step, epoch = 0, 0
-    bad_total: Counter = Counter()
+        cfg = replace(cfg, data=pinned_data(cfg.data, state))
+    run = _setup(cfg, info, precision)
+    progress = Progress()
     if state is not None:
-        unwrap(model).load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scaler is not None and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        step, epoch = int(state["step"]), int(state["epoch"])
-        counters = state.get("counters") or []
-        bad_total = Counter(counters[info.rank]) if len(counters) > info.rank else Counter()
-        if state.get("data") is not None:
-            dataset.load_state_dict(state["data"][info.rank])
-        log.info("resumed from %s at step %d epoch %d", resume_path, step, epoch)
+        progress = restore(state, run.stepper, run.dataset, info.rank)
+        log.info("resumed from %s at step %d epoch %d", resume_path, progress.step, progress.epoch)
         del state
     if info.is_main:
-        with open(os.path.join(cfg.output_dir, "train_config.json"), "w", encoding="utf-8") as f:
-            json.dump({"config": asdict(cfg), "model_cfg": model_cfg, "world_size": info.world_size,
-                       "precision": precision, "steps_per_epoch": steps_per_epoch, "total_steps": total_steps,
-                       "table_version": dataset.snapshot.version, "entry_probs_version": dataset.probs_version},
-                      f, indent=1, default=str)
-        log.info("training %s on %s (%s, %s): %d rank(s) × batch %d, ~%d steps/epoch, %d steps, %s",
-                 cfg.model, cfg.data.table, cfg.data.mode, dataset.snapshot.format, info.world_size, cfg.batch_size,
-                 steps_per_epoch, total_steps, precision)
+        _write_run_config(run)
 
-    def checkpoint(position: LoaderPosition | None, next_epoch: int) -> None:
-        positions = _gather_objects(position.state_dict() if position is not None else None, info)
-        counters = _gather_objects(dict(bad_total), info)
-        if info.is_main:
-            ckpts.save({"model": unwrap(model).state_dict(), "optimizer": optimizer.state_dict(),
-                        "scaler": scaler.state_dict() if scaler is not None else None, "step": step,
-                        "epoch": next_epoch, "data": positions if position is not None else None,
-                        "counters": counters, "table_version": dataset.snapshot.version,
-                        "entry_probs_version": dataset.probs_version, "model_cfg": model_cfg,
-                        "config": asdict(cfg)}, step)
-        _barrier(info)
-
-    runlog = RunLog(cfg, info.is_main)
-    order_file = None
-    if cfg.record_data_order:
-        os.makedirs(os.path.join(cfg.output_dir, "data_order"), exist_ok=True)
-        order_path = os.path.join(cfg.output_dir, "data_order", f"rank{info.rank}.jsonl")
-        order_file = open(order_path, "a", encoding="utf-8")  # noqa: SIM115 - open for the run
-    last_loss = float("nan")
-    t_start = time.time()
-    window = {"t": time.time(), "steps": 0, "wait": 0.0, "loss": 0.0}
-    done = (cfg.max_steps is not None and step >= cfg.max_steps) or (cfg.max_steps is None and epoch >= cfg.epochs)
-    rates: list[float] = []
-    model.train()
-    while not done:
-        resumed_epoch = dataset.resuming
-        if not resumed_epoch:
-            dataset.set_epoch(epoch)
-        position = dataset.new_position(cfg.workers)
-        iterator = iter(loader)
-        epoch_steps = 0
-        while True:
-            t_wait = time.time()
-            batch = next(iterator, None)
-            window["wait"] += time.time() - t_wait
-            if not _all_have(batch, info):
-                break
-            assert batch is not None
-            position.update(batch)
-            for k, v in batch["stats"].items():
-                bad_total[k] += v
-            lr = cosine_lr(step, cfg.lr, cfg.warmup_steps, total_steps)
-            loss = stepper(batch["images"], batch["texts"], lr)
-            step += 1
-            epoch_steps += 1
-            last_loss = float(loss)
-            window["steps"] += 1
-            window["loss"] += last_loss
-            if order_file is not None:
-                order_file.write(json.dumps({"step": step, "epoch": epoch, "uids": batch["uids"]}) + "\n")
-                order_file.flush()
-            if step % cfg.log_every == 0 or step == total_steps:
-                elapsed = time.time() - window["t"]
-                bad = _sum_over_ranks(sum(bad_total[r] for r in BAD_IMAGE_REASONS), info)
-                rate = window["steps"] * global_batch / max(elapsed, 1e-9)
-                rates.append(rate)
-                runlog.write({"step": step, "epoch": epoch, "loss": window["loss"] / window["steps"], "lr": lr,
-                              "logit_scale": float(unwrap(model).logit_scale.detach().exp()), "samples_per_s": rate,
-                              "data_wait_frac": window["wait"] / max(elapsed, 1e-9),
-                              "samples_seen": step * global_batch, "bad_images": int(bad),
-                              "elapsed_s": round(time.time() - t_start, 2)})
-                window = {"t": time.time(), "steps": 0, "wait": 0.0, "loss": 0.0}
-            stop = cfg.stop_at_step is not None and step >= cfg.stop_at_step
-            if (cfg.max_steps is not None and step >= cfg.max_steps) or stop:
-                checkpoint(position, epoch)
-                done = True
-                break
-            if cfg.save_every and step % cfg.save_every == 0:
-                checkpoint(position, epoch)
-        del iterator
-        if done:
-            break
-        if epoch_steps == 0 and not resumed_epoch:
-            log.warning("epoch %d gave no full batch on some rank (table smaller than the global batch?); "
-                        "stopping", epoch)
-            break
-        epoch += 1
-        dataset.set_epoch(epoch)
-        checkpoint(None, epoch)
-        if cfg.max_steps is None and epoch >= cfg.epochs:
-            done = True
-
-    if order_file is not None:
-        order_file.close()
-    runlog.close()
+    loop = _Loop(run, progress, ckpts)
+    run.stepper.model.train()
+    while not run.finished(progress) and loop.epoch():
+        pass
+    loop.close()
     export_dir = os.path.join(cfg.output_dir, "model")
-    finished = (step >= cfg.max_steps) if cfg.max_steps is not None else epoch >= cfg.epochs
     if info.is_main:
-        export_model(model, model_cfg, tokenizer, export_dir)
-    summary = {"steps": step, "epoch": epoch, "total_steps": total_steps, "finished": finished,
-               "last_loss": last_loss, "samples_per_s": (sum(rates[1:]) / len(rates[1:])) if len(rates) > 1
-               else (rates[0] if rates else float("nan")), "bad_images": dict(bad_total),
-               "model_dir": export_dir, "world_size": info.world_size, "seconds": round(time.time() - t_start, 2)}
+        export_model(run.stepper.model, run.model_cfg, run.tokenizer, export_dir)
+    summary = {"steps": progress.step, "epoch": progress.epoch, "total_steps": run.total_steps,
+               "finished": run.finished(progress), "last_loss": loop.meter.last_loss,
+               "samples_per_s": loop.meter.mean_rate(), "bad_images": dict(progress.bad), "model_dir": export_dir,
+               "world_size": info.world_size, "seconds": round(time.time() - loop.meter.start, 2)}
     if info.is_main:
         with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=1)
-    _barrier(info)
+    barrier(info)
     return summary

@@ -47,7 +47,7 @@ def make_data(root: str, images: int, image_px: int) -> str:
 
 
 def run_ours(args, table: str, out: str) -> dict:
-    from training.records import DataConfig
+    from training.reader import DataConfig
     from training.train import TrainConfig, train
 
     cfg = TrainConfig(data=DataConfig(table=table, block_units=2), output_dir=out, model=args.model,
@@ -79,7 +79,8 @@ def run_synthetic(args, tokenizer_dir: str) -> dict:
 
     from training.model import create_model, resolve_model_config
     from training.tokenizer import load_tokenizer
-    from training.train import init_distributed, make_stepper, resolve_precision, set_cpu_threads
+    from training.distributed import init_distributed, set_cpu_threads
+    from training.optim import make_stepper, resolve_precision
 
     info = init_distributed(args.device)
     if info.device.type == "cpu":
@@ -107,7 +108,8 @@ def run_synthetic(args, tokenizer_dir: str) -> dict:
 
 
 def run_loader_only(args, table: str, tokenizer_dir: str) -> dict:
-    from training.data import CuratedDataset, DataConfig, make_loader
+    from training.dataset import CuratedDataset, make_loader
+    from training.reader import DataConfig
     from training.model import image_transforms, resolve_model_config
     from training.tokenizer import load_tokenizer
 
@@ -171,7 +173,7 @@ def run_open_clip(args, table: str, out: str, threads: int | None) -> dict:
         argv.append("--grad-checkpointing")
     code = ("import sys, open_clip; open_clip.add_model_config(sys.argv[1]); "
             "from open_clip_train.main import main; main(sys.argv[2:])")
-    # same intra-op threads as our CPU run (training.train.set_cpu_threads); open_clip leaves torch's default
+    # same intra-op threads as our CPU run (training.distributed.set_cpu_threads); open_clip leaves torch's default
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)} if threads else dict(os.environ)
     proc = subprocess.run([sys.executable, "-c", code, conf_dir, *argv], check=False, capture_output=True, text=True,
                           env=env)

@@ -1,21 +1,21 @@
-"""Read a curation output root without Spark: ``_stats.json`` and the tables, as pyarrow datasets.
+"""The report's view of an output root, read through ``curation.readers`` (no Spark).
 
-Parquet tables are read with pyarrow; Delta tables through ``deltalake`` (the transaction log
-says which files are live; reading the directory as plain Parquet would also pick up files an
-overwrite replaced). Local paths and the URIs pyarrow knows (``s3://``, ``gs://``,
-``hdfs://``, ``file://``) work; on Databricks use ``/Volumes/...`` or ``/dbfs/...`` paths.
+What is the report's own: a table no stage has written is *absent* (None, listed as missing in
+the report) rather than an error, the format of a root comes from its ``_stats.json``, every
+reading problem is a ``ReportError`` (which ``wwclip-report`` prints), and the HTML is written
+next to the tables.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pyarrow.dataset as ds
-import pyarrow.fs as pafs
 
-STATS_FILE = "_stats.json"  # written by curation.pipeline at the output root
+from curation import readers
+from curation.readers import join
+
 TABLES = ("texts_lid", "matched", "rejects", "entry_counts", "thresholds", "entry_probs", "curated")
 
 
@@ -23,40 +23,24 @@ class ReportError(RuntimeError):
     """The output root cannot be reported on (missing stats, unreadable table, missing package)."""
 
 
-def filesystem(uri: str) -> tuple[pafs.FileSystem, str]:
-    """(pyarrow filesystem, path inside it) for a local path or a URI."""
-    if uri.startswith("dbfs:"):
-        raise ReportError(f"{uri}: pyarrow cannot open dbfs: URIs; use the /dbfs/... or /Volumes/... path")
-    if "://" not in uri:
-        return pafs.LocalFileSystem(), os.path.abspath(uri)
-    if uri.startswith("file://"):
-        return pafs.LocalFileSystem(), urllib.parse.unquote(uri[len("file://"):])
+@contextmanager
+def _reporting() -> Iterator[None]:
+    """Reader errors become ReportErrors (same message)."""
     try:
-        return pafs.FileSystem.from_uri(uri)
-    except Exception as exc:  # pyarrow raises several types for unknown schemes/credentials
-        raise ReportError(f"cannot open {uri} with pyarrow: {exc}") from exc
-
-
-def join(root: str, name: str) -> str:
-    return f"{root.rstrip('/')}/{name}"
-
-
-def exists(uri: str) -> bool:
-    fs, path = filesystem(uri)
-    return fs.get_file_info(path).type != pafs.FileType.NotFound
+        yield
+    except readers.ReaderError as exc:
+        raise ReportError(str(exc)) from exc
 
 
 def read_stats(root: str) -> dict:
     """The run's ``_stats.json``; a ReportError when the root has none."""
-    fs, path = filesystem(join(root, STATS_FILE))
-    if fs.get_file_info(path).type == pafs.FileType.NotFound:
-        raise ReportError(f"no {STATS_FILE} under {root}: is this the --output root of a curation run?")
-    with fs.open_input_stream(path) as f:
-        return json.loads(f.read().decode("utf-8"))
+    with _reporting():
+        return readers.read_stats(root)
 
 
 def write_text(uri: str, text: str) -> None:
-    fs, path = filesystem(uri)
+    with _reporting():
+        fs, path = readers.filesystem(uri)
     parent = path.rsplit("/", 1)[0]
     if parent:
         fs.create_dir(parent, recursive=True)
@@ -69,30 +53,19 @@ def detect_format(root: str, stats: dict) -> str:
     fmt = stats.get("run", {}).get("format")
     if fmt in ("parquet", "delta"):
         return fmt
-    for name in TABLES:
-        if exists(join(join(root, name), "_delta_log")):
+    with _reporting():
+        if any(readers.exists(join(join(root, name), "_delta_log")) for name in TABLES):
             return "delta"
     return "parquet"
 
 
 def open_table(root: str, name: str, fmt: str) -> ds.Dataset | None:
-    """Table ``name`` under ``root`` as a pyarrow Dataset, or None when no stage has written it."""
-    uri = join(root, name)
-    if fmt == "delta":
-        if not exists(join(uri, "_delta_log")):
-            return None
-        try:
-            from deltalake import DeltaTable
-        except ImportError as exc:
-            raise ReportError("reading Delta tables needs the 'deltalake' package: "
-                              "pip install 'worldwide-clip[report]'") from exc
-        try:
-            return DeltaTable(uri).to_pyarrow_dataset()
-        except Exception as exc:  # e.g. DeltaProtocolError for deletion vectors
-            raise ReportError(f"cannot read Delta table {uri}: {exc}") from exc
-    if fmt != "parquet":
+    """Table ``name`` under ``root`` as a pyarrow Dataset, or None when no stage has written it
+    (Delta: no ``_delta_log``; Parquet: no ``_SUCCESS``)."""
+    if fmt not in ("parquet", "delta"):
         raise ReportError(f"unknown table format {fmt!r}; expected parquet or delta")
-    if not exists(join(uri, "_SUCCESS")):
-        return None
-    fs, path = filesystem(uri)
-    return ds.dataset(path, filesystem=fs, format="parquet")
+    uri = join(root, name)
+    with _reporting():
+        if not readers.exists(join(uri, "_delta_log" if fmt == "delta" else "_SUCCESS")):
+            return None
+        return readers.open_table(uri, format=fmt).dataset()

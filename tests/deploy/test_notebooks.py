@@ -78,7 +78,7 @@ def test_walkthrough_runs_every_stage_and_the_report(walkthrough, small_inputs):
 
 @pytest.mark.spark
 def test_training_data_notebook_previews_epochs_and_exports_urls(walkthrough, monkeypatch, capsys):
-    pytest.importorskip("training.records")
+    pytest.importorskip("training.reader")
     export = os.path.join(walkthrough["out"], "urls")
     nb = _run_notebook("03_training_data.py", monkeypatch, data=walkthrough["out"], mode="online", preview=2,
                        export=export)

@@ -136,7 +136,7 @@ def test_user_agent_and_one_request_per_image(offline, image_server):
 
 
 def test_trains_a_few_steps_on_the_downloaded_images(offline, tmp_path):
-    from training.records import DataConfig
+    from training.reader import DataConfig
     from training.train import TrainConfig, train
 
     cfg = TrainConfig(data=DataConfig(table=os.path.join(offline["root"], "curated_images"), seed=1),
@@ -270,7 +270,7 @@ def test_matched_images_keep_every_text_of_each_image(spark, online):
 
 
 def test_online_balancing_trains_on_matched_images(online, tmp_path):
-    from training.records import DataConfig
+    from training.reader import DataConfig
     from training.train import TrainConfig, train
 
     table = os.path.join(online["root"], "matched_images")
@@ -281,8 +281,8 @@ def test_online_balancing_trains_on_matched_images(online, tmp_path):
 
 
 def test_files_output_gives_a_path_column_the_loader_reads(spark, online):
-    from training.data import CuratedDataset, make_loader
-    from training.records import DataConfig
+    from training.dataset import CuratedDataset, make_loader
+    from training.reader import DataConfig
 
     root = online["root"]
     section = run_download(spark, download_config(root, "delta", source="curated", output_format="files"))

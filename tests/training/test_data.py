@@ -9,10 +9,11 @@ import pyarrow.parquet as pq
 import pytest
 import torch
 
-from training.balancing_loader import load_entry_probs, online_sample, online_sample_table
-from training.data import CuratedDataset, DataConfig, make_loader
+from training.crosscheck import online_sample, online_sample_table
+from training.dataset import CuratedDataset, make_loader
 from training.demo_data import write_table
-from training.records import iter_epoch_records
+from training.online import BalancingError, load_entry_probs
+from training.reader import DataConfig, iter_epoch_records
 
 LAYOUTS = [(1, 1), (1, 3), (2, 1), (2, 2), (3, 2), (4, 3)]
 
@@ -59,6 +60,16 @@ def test_online_sample_function_and_epochs(demo_roots):
     epoch1 = online_sample(f"{root}/matched", probs, seed=3, epoch=1)
     assert epoch1 != from_uri  # re-picked and re-flipped every epoch
 
+
+def test_matched_and_entry_probs_of_different_runs_are_refused(demo_roots):
+    root = demo_roots["parquet"]
+    probs = load_entry_probs(f"{root}/entry_probs")
+    for bad, match in (({k: v for k, v in probs.items() if k != "ja"}, "'ja'"),
+                       ({k: v[:1] for k, v in probs.items()}, "outside")):
+        with pytest.raises(BalancingError, match=match):
+            online_sample(pq.read_table(f"{root}/matched"), bad, 0, 0)
+        with pytest.raises(BalancingError, match=match):
+            online_sample(f"{root}/matched", bad, 0, 0)
 
 def test_image_run_spanning_several_row_groups(tmp_path):
     """One image's texts cross two row-group borders; empty and single-image row groups around it."""

@@ -10,9 +10,10 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from training.data import CuratedDataset, DataConfig, make_loader
+from training.dataset import CuratedDataset, make_loader
 from training.demo_data import write_table
 from training.images import ImageError, load_image, resolve_image_spec
+from training.reader import DataConfig
 
 
 def _jpeg(colour=(200, 10, 10)) -> bytes:

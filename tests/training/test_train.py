@@ -11,10 +11,11 @@ import pyarrow as pa
 import pytest
 from deltalake import write_deltalake
 
+from curation.readers import open_table
 from training.launch import parse_args
-from training.records import DataConfig
-from training.tables import open_table
-from training.train import TrainConfig, cosine_lr, train
+from training.reader import DataConfig
+from training.optim import cosine_lr
+from training.train import TrainConfig, train
 
 
 def _cfg(root: str, out: str, **kw) -> TrainConfig:

@@ -2,12 +2,12 @@
 
 ``EpochReader`` knows the snapshot, the per-epoch plan of row groups over (rank, worker) and how
 one row group becomes samples: offline mode takes every ``curated`` row; online mode groups the
-``matched`` rows of each image and applies MetaCLIP 2 balanced sampling (``balancing_loader``).
+``matched`` rows of each image and applies MetaCLIP 2 balanced sampling (``training.online``).
 A run of one image's texts split across a row-group boundary belongs to the row group holding its
 first row; that reader also reads the run's tail from the next row group(s), the other skips it.
 
-``training.data`` wraps this in a torch ``IterableDataset``; keeping this part free of torch lets
-``online_sample`` and the Spark cross-check test run without it.
+``training.dataset`` wraps this in a torch ``IterableDataset``; keeping this part free of torch
+lets ``training.crosscheck`` and the Spark cross-check test run without it.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from training.balancing_loader import MATCHED_COLUMNS, probs_from_snapshot, sample_run, uid_runs
+from curation.readers import RowGroupReader, TableSnapshot, open_table
+from curation.sampling import image_runs
 from training.images import ImageSpec, payloads, resolve_image_spec
+from training.online import MATCHED_COLUMNS, probs_from_snapshot, sample_rows
 from training.sharding import Unit, assign_units, blocks, epoch_order, list_units, sample_order_key
-from training.tables import RowGroupReader, TableSnapshot, open_table
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +182,7 @@ class EpochReader:
                 break
             t = self.reader.read(fi, k, list(MATCHED_COLUMNS))
             uids = t.column("uid").to_pylist()
-            n = next((i for i, u in enumerate(uids) if u != last_uid), len(uids))
+            n = int(image_runs(uids)[1]) if uids and uids[0] == last_uid else 0
             parts.append(t.slice(0, n))
             if n < len(uids):
                 break
@@ -194,37 +195,28 @@ class EpochReader:
         if table.num_rows == 0:
             return []
         uids = table.column("uid").to_pylist()
-        langs = table.column(self.lang_column).to_pylist() if self.lang_column else [None] * len(uids)
         if self.config.mode == "offline":
+            langs = table.column(self.lang_column).to_pylist() if self.lang_column else [None] * len(uids)
             texts = table.column(self.config.text_column).to_pylist()
             rows = list(range(len(uids)))
             pay = payloads(table, self.image_spec, rows) if with_payload and self.image_spec else [None] * len(rows)
             return [Record(uids[r], texts[r], langs[r], 0, pay[r]) for r in rows]
-        start = 0
         prev = self._previous_last_uid(fi, rg, uids[0]) if rg > 0 else None
-        if prev is not None and prev == uids[0]:  # that image is owned by the earlier row group
-            start = next((i for i, u in enumerate(uids) if u != prev), len(uids))
+        # an image continued from an earlier row group is owned by that one: skip its run
+        start = int(image_runs(uids)[1]) if prev is not None and prev == uids[0] else 0
         if start == len(uids):
             return []
-        texts = table.column("text").to_pylist()
-        entry_ids = table.column("entry_ids").to_pylist()
-        own = len(uids)
+        matched = table.select(list(MATCHED_COLUMNS)).slice(start)
         cont = self._continuation(fi, rg, uids[-1])
         if cont is not None and cont.num_rows:
-            uids = uids + cont.column("uid").to_pylist()
-            texts = texts + cont.column("text").to_pylist()
-            langs = langs + cont.column("lang").to_pylist()
-            entry_ids = entry_ids + cont.column("entry_ids").to_pylist()
-        chosen: list[tuple[int, int]] = []  # (first row of the image, chosen row)
-        for begin, end in uid_runs(uids, start):
-            row = sample_run(self.config.seed, epoch, uids, texts, langs, entry_ids, self.probs_by_lang,
-                             begin, end)
-            if row is not None:
-                chosen.append((begin, row))
-        assert all(b < own for b, _ in chosen)
-        firsts = [b for b, _ in chosen]
-        pay = payloads(table, self.image_spec, firsts) if with_payload and self.image_spec else [None] * len(chosen)
-        return [Record(uids[b], texts[r], langs[r], r - b, p) for (b, r), p in zip(chosen, pay)]
+            matched = pa.concat_tables([matched, cont])
+        firsts, chosen = sample_rows(matched, self.probs_by_lang, self.config.seed, epoch)
+        assert (firsts < len(uids) - start).all()  # every image sampled here starts in this row group
+        picked = matched.take(pa.array(chosen, pa.int64()))
+        own = (firsts + start).tolist()
+        pay = payloads(table, self.image_spec, own) if with_payload and self.image_spec else [None] * len(own)
+        return [Record(*fields) for fields in zip(picked.column("uid").to_pylist(), picked.column("text").to_pylist(),
+                                                  picked.column("lang").to_pylist(), (chosen - firsts).tolist(), pay)]
 
     def block_records(self, unit_ids: Sequence[int], epoch: int, with_payload: bool = True) -> list[Record]:
         recs = [r for u in unit_ids for r in self.unit_records(self.units[u], epoch, with_payload)]

@@ -1,14 +1,15 @@
-"""Resolving Parquet directories and Delta snapshots into row groups, without Spark."""
+"""curation.readers: Parquet directories and Delta snapshots as row groups and Datasets, without Spark."""
 
 from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 import pytest
 
-from training.records import DataConfig, EpochReader
-from training.tables import RowGroupReader, TableError, detect_format, open_table
+from curation.readers import ReaderError, RowGroupReader, detect_format, open_table, read_stats
+from training.reader import DataConfig, EpochReader
 
 
 def test_parquet_and_delta_snapshots_agree(demo_roots):
@@ -29,12 +30,12 @@ def test_delta_time_travel(demo_roots):
     assert first.version == 0 and len(first.files) == 1 < len(latest.files)
     assert first.num_rows < latest.num_rows
     assert first.fingerprint() != latest.fingerprint()
-    with pytest.raises(TableError, match="time travel"):
+    with pytest.raises(ReaderError, match="time travel"):
         open_table(f"{demo_roots['parquet']}/matched", version=0)
 
 
 def test_missing_table_and_format_detection(tmp_path, demo_roots):
-    with pytest.raises(TableError, match="not found"):
+    with pytest.raises(ReaderError, match="not found"):
         open_table(str(tmp_path / "nope"))
     assert detect_format(f"{demo_roots['delta']}/curated") == "delta"
     assert detect_format(f"{demo_roots['parquet']}/curated") == "parquet"
@@ -73,5 +74,34 @@ def test_column_mapping_is_refused(tmp_path):
 
     uri = str(tmp_path / "cm")
     write_deltalake(uri, pa.table({"uid": ["a"]}), configuration={"delta.columnMapping.mode": "name"})
-    with pytest.raises(TableError, match="column mapping"):
+    with pytest.raises(ReaderError, match="column mapping"):
         open_table(uri)
+
+
+def test_dataset_scans_live_files_with_string_partition_columns(tmp_path):
+    from deltalake import write_deltalake
+
+    uri = str(tmp_path / "d")
+    table = pa.table({"uid": ["a", "b", "c"], "lang": ["en", "de", "en"], "batch_id": ["b0", "b1", "b1"]})
+    write_deltalake(uri, table.slice(0, 1), partition_by=["batch_id"])
+    write_deltalake(uri, table, mode="overwrite", partition_by=["batch_id"])  # the first file stays on disk
+    snap = open_table(uri)
+    data = snap.dataset()
+    assert data.schema.field("batch_id").type == pa.string()
+    rows = data.to_table(columns=["uid", "batch_id"], filter=pads.field("lang") == "en").to_pylist()
+    assert sorted((r["uid"], r["batch_id"]) for r in rows) == [("a", "b0"), ("c", "b1")]
+    assert data.count_rows() == snap.num_rows == 3
+    snap.keep_masks[snap.files[0].path] = np.array([False])
+    with pytest.raises(ReaderError, match="deletion vectors"):
+        snap.dataset()
+
+
+def test_read_stats_and_uri_errors(tmp_path):
+    with pytest.raises(ReaderError, match="_stats.json"):
+        read_stats(str(tmp_path))
+    (tmp_path / "_stats.json").write_text('{"run": {"format": "delta"}}')
+    assert read_stats(f"file://{tmp_path}") == {"run": {"format": "delta"}}
+    with pytest.raises(ReaderError, match="dbfs"):
+        open_table("dbfs:/x/curated")
+    with pytest.raises(ReaderError, match="cannot read Delta table"):
+        open_table(str(tmp_path), format="delta")

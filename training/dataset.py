@@ -1,7 +1,7 @@
 """A torch ``IterableDataset`` over curated Parquet/Delta tables (SPEC §5), no export step.
 
 Offline mode streams ``curated`` (one row per kept image). Online mode streams ``matched`` +
-``entry_probs`` and redoes MetaCLIP 2's balanced sampling every epoch (see ``records``).
+``entry_probs`` and redoes MetaCLIP 2's balanced sampling every epoch (see ``online``).
 
 Work is split by row group across (rank, worker) as planned in ``sharding``: no overlap, no
 gap. Each worker decodes images, tokenizes, and yields whole batches tagged with its logical
@@ -23,13 +23,10 @@ import numpy as np
 import torch
 import torch.utils.data as tud
 
-from training.balancing_loader import online_sample
+from curation.hashing import hash64
+from curation.readers import TableSnapshot
 from training.images import ImageError, load_image
-from training.records import DataConfig, EpochReader, Record, tables_under_root
-from training.sharding import hash64
-from training.tables import TableSnapshot
-
-__all__ = ["CuratedDataset", "DataConfig", "LoaderPosition", "make_loader", "online_sample", "tables_under_root"]
+from training.reader import DataConfig, EpochReader, Record
 
 
 @dataclass

@@ -1,18 +1,25 @@
-"""Resolve a curated table (Parquet directory or Delta snapshot) into readable row groups.
+"""The one Spark-free reader of curation output: a table pinned as a snapshot of row groups.
 
-The training loader never goes through Spark: a Delta table is pinned to one version with
-``deltalake`` (time travel by ``version``), a Parquet table is a directory of part files read
-with pyarrow. Both become the same thing: an ordered list of files, each with its row-group
-sizes, which is what the sharding plan splits across ranks and data-loader workers.
+Training, the report and tools read the tables without Spark. A Delta table is pinned to one
+version with ``deltalake`` (time travel by ``version``), a Parquet table is a directory of part
+files read with pyarrow. Both become the same thing: a ``TableSnapshot``, an ordered list of
+files, each with its row-group sizes (what the training plan splits across ranks and workers),
+read row group by row group (``RowGroupReader``) or scanned as one pyarrow Dataset
+(``TableSnapshot.dataset``, the report's streamed reductions). Local paths and the URIs pyarrow
+knows (``s3://``, ``gs://``, ``hdfs://``, ``file://``) work; on Databricks use ``/Volumes/...``
+or ``/dbfs/...`` paths. ``read_stats`` reads a run's ``_stats.json``.
 
 Delta pitfalls handled here (ECOSYSTEM §2): ``file_uris()`` silently ignores deletion vectors,
 so their keep-masks are loaded and applied; column mapping changes physical column names, so
-such tables are refused with a clear error instead of being read wrongly.
+such tables are refused with a clear error instead of being read wrongly; a directory read as
+plain Parquet would also pick up files an overwrite replaced, so only the log's live files are
+read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import urllib.parse
@@ -27,6 +34,8 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from curation.layout import STATS_FILE
+
 log = logging.getLogger(__name__)
 
 FORMATS = ("auto", "parquet", "delta")
@@ -34,8 +43,8 @@ FORMATS = ("auto", "parquet", "delta")
 _UNSUPPORTED_DELTA_READER_FEATURES = ("columnMapping",)
 
 
-class TableError(RuntimeError):
-    """A table is missing, unreadable, or uses a feature the training reader cannot honour."""
+class ReaderError(RuntimeError):
+    """A table or output root is missing, unreadable, or uses a feature this reader cannot honour."""
 
 
 @dataclass(frozen=True)
@@ -96,24 +105,72 @@ class TableSnapshot:
             return int(mask.sum())
         return self.files[file_index].row_group_rows[row_group]
 
+    def dataset(self) -> pads.Dataset:
+        """The snapshot's files as one pyarrow Dataset, for streamed scans with column selection
+        and filters; partition columns are strings, as ``RowGroupReader.read`` gives them.
 
-def _filesystem(uri: str, storage_options: dict[str, str] | None = None) -> tuple[pafs.FileSystem, str]:
+        A Dataset cannot drop single rows of a file, so a snapshot with deletion vectors is
+        refused (read it row group by row group, or purge the vectors)."""
+        if self.keep_masks:
+            raise ReaderError(f"{self.uri} has deletion vectors, which a pyarrow Dataset cannot apply; read it "
+                              "with RowGroupReader or run REORG TABLE ... APPLY (PURGE)")
+        schema = pq.read_schema(self.files[0].path, filesystem=self.filesystem)
+        partitions = []
+        for f in self.files:
+            expr = pads.scalar(True)
+            for name, value in f.partition_values:
+                expr = expr & (pads.field(name) == pa.scalar(value, pa.string()))
+            partitions.append(expr)
+        for name in sorted({n for f in self.files for n, _ in f.partition_values} - set(schema.names)):
+            schema = schema.append(pa.field(name, pa.string()))
+        return pads.FileSystemDataset.from_paths([f.path for f in self.files], schema=schema,
+                                                 format=pads.ParquetFileFormat(), filesystem=self.filesystem,
+                                                 partitions=partitions)
+
+
+def filesystem(uri: str, storage_options: dict[str, str] | None = None) -> tuple[pafs.FileSystem, str]:
+    """(pyarrow filesystem, path inside it) for a local path or a URI.
+
+    ``storage_options`` reach deltalake only; pyarrow resolves credentials from the environment."""
+    if uri.startswith("dbfs:"):
+        raise ReaderError(f"{uri}: pyarrow cannot open dbfs: URIs; use the /dbfs/... or /Volumes/... path")
     if "://" not in uri:
         return pafs.LocalFileSystem(), os.path.abspath(uri)
     if uri.startswith("file://"):
         return pafs.LocalFileSystem(), urllib.parse.unquote(uri[len("file://"):])
     if storage_options:
         log.info("storage_options are passed to deltalake only; pyarrow resolves %s from the environment", uri)
-    fs, path = pafs.FileSystem.from_uri(uri)
-    return fs, path
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except Exception as exc:  # pyarrow raises several types for unknown schemes/credentials
+        raise ReaderError(f"cannot open {uri} with pyarrow: {exc}") from exc
+
+
+def join(root: str, name: str) -> str:
+    """``root/name`` for a local path or a URI."""
+    return f"{root.rstrip('/')}/{name}"
+
+
+def exists(uri: str) -> bool:
+    fs, path = filesystem(uri)
+    return fs.get_file_info(path).type != pafs.FileType.NotFound
+
+
+def read_stats(root: str) -> dict:
+    """The run's ``_stats.json`` under an output root; a ReaderError when the root has none."""
+    fs, path = filesystem(join(root, STATS_FILE))
+    if fs.get_file_info(path).type == pafs.FileType.NotFound:
+        raise ReaderError(f"no {STATS_FILE} under {root}: is this the --output root of a curation run?")
+    with fs.open_input_stream(path) as f:
+        return json.loads(f.read().decode("utf-8"))
 
 
 def detect_format(uri: str, storage_options: dict[str, str] | None = None) -> str:
     """``delta`` when the directory has a ``_delta_log``, else ``parquet``."""
-    fs, path = _filesystem(uri, storage_options)
+    fs, path = filesystem(uri, storage_options)
     info = fs.get_file_info(path)
     if info.type == pafs.FileType.NotFound:
-        raise TableError(f"table not found: {uri}")
+        raise ReaderError(f"table not found: {uri}")
     if fs.get_file_info(f"{path.rstrip('/')}/_delta_log").type == pafs.FileType.Directory:
         return "delta"
     return "parquet"
@@ -141,16 +198,16 @@ def _read_footers(fs: pafs.FileSystem, paths: Sequence[str], key_column: str | N
 
 
 def _parquet_snapshot(uri: str, key_column: str | None) -> TableSnapshot:
-    fs, root = _filesystem(uri)
+    fs, root = filesystem(uri)
     info = fs.get_file_info(root)
     if info.type != pafs.FileType.Directory:
-        raise TableError(f"Parquet table must be a directory of part files: {uri}")
+        raise ReaderError(f"Parquet table must be a directory of part files: {uri}")
     if fs.get_file_info(f"{root.rstrip('/')}/_SUCCESS").type == pafs.FileType.NotFound:
         log.warning("%s has no _SUCCESS marker: it may be incomplete (reading it anyway)", uri)
     dataset = pads.dataset(root, filesystem=fs, format="parquet", partitioning="hive")
     fragments = sorted(dataset.get_fragments(), key=lambda fr: fr.path)
     if not fragments:
-        raise TableError(f"no Parquet files under {uri}")
+        raise ReaderError(f"no Parquet files under {uri}")
     footers = _read_footers(fs, [fr.path for fr in fragments], key_column)
     files = []
     for fr, (rows, ranges, _) in zip(fragments, footers):
@@ -164,21 +221,25 @@ def _delta_snapshot(uri: str, version: int | None, key_column: str | None,
     try:
         from deltalake import DeltaTable
     except ImportError as exc:  # pragma: no cover - the training extra installs it
-        raise TableError("reading Delta tables needs the 'deltalake' package (pip install deltalake)") from exc
-    dt = DeltaTable(uri, version=version, storage_options=storage_options)
+        raise ReaderError("reading Delta tables needs the 'deltalake' package: "
+                          "pip install 'worldwide-clip[training]' (or [report])") from exc
+    try:
+        dt = DeltaTable(uri, version=version, storage_options=storage_options)
+    except Exception as exc:  # deltalake raises its own types (TableNotFoundError, DeltaError, ...)
+        raise ReaderError(f"cannot read Delta table {uri}: {exc}") from exc
     protocol = dt.protocol()
     features = set(protocol.reader_features or ())
     config = dt.metadata().configuration or {}
     bad = sorted(features.intersection(_UNSUPPORTED_DELTA_READER_FEATURES))
     if bad or config.get("delta.columnMapping.mode", "none") != "none":
-        raise TableError(
+        raise ReaderError(
             f"Delta table {uri} uses column mapping ({bad or config.get('delta.columnMapping.mode')}); "
             "physical column names differ from logical ones. Rewrite it without column mapping "
             "(the curation jobs never enable it).")
-    fs, _ = _filesystem(uri, storage_options)
+    fs, _ = filesystem(uri, storage_options)
     paths = sorted(_local_or_uri_path(p) for p in dt.file_uris())
     if not paths:
-        raise TableError(f"Delta table {uri} (version {dt.version()}) has no data files")
+        raise ReaderError(f"Delta table {uri} (version {dt.version()}) has no data files")
     partition_columns = list(dt.metadata().partition_columns or [])
     partitions = _delta_partition_values(dt, uri, partition_columns) if partition_columns else {}
     masks = _delta_keep_masks(dt, features) if "deletionVectors" in features else {}
@@ -223,7 +284,7 @@ def _delta_partition_values(dt, uri: str, columns: list[str]) -> dict[str, tuple
 
 def _delta_keep_masks(dt, features: set[str]) -> dict[str, np.ndarray]:
     if not hasattr(dt, "deletion_vectors"):
-        raise TableError("this Delta table has deletion vectors but the installed deltalake cannot read "
+        raise ReaderError("this Delta table has deletion vectors but the installed deltalake cannot read "
                          "them; upgrade deltalake or run REORG TABLE ... APPLY (PURGE)")
     table = pa.table(dt.deletion_vectors())
     masks: dict[str, np.ndarray] = {}
@@ -240,7 +301,7 @@ def open_table(uri: str, *, format: str = "auto", version: int | None = None, ke
     fmt = detect_format(uri, storage_options) if format == "auto" else format
     if fmt == "parquet":
         if version is not None:
-            raise TableError("time travel (version=...) needs a Delta table; a Parquet table has one version")
+            raise ReaderError("time travel (version=...) needs a Delta table; a Parquet table has one version")
         snap = _parquet_snapshot(uri, key_column)
     else:
         snap = _delta_snapshot(uri, version, key_column, storage_options)
