@@ -20,12 +20,12 @@ kept the last round's best); ties go to the earlier grid point (lower β, then l
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from curation.hashing import hash64
 from training.coder.rules import neighbour_representation, tip_adapter_logits
 
 SHOT_COUNTS = (1, 2, 4, 8, 16)
@@ -68,7 +68,7 @@ def grid(lo: float, hi: float, steps: int) -> np.ndarray:
 
 def shot_order_key(seed: int, item_id: str) -> int:
     """Deterministic rank of an image among its class's candidates: blake2b of (seed, id)."""
-    return int.from_bytes(hashlib.blake2b(f"{seed}\x1f{item_id}".encode(), digest_size=8).digest(), "big")
+    return hash64(seed, item_id)
 
 
 def select_shots(ids: Sequence[str], labels: Sequence[int], k: int, seed: int = 0) -> np.ndarray:
