@@ -4,7 +4,7 @@ The "naive" pipeline of SPEC §7: text by text, the way MetaCLIP's own scripts l
 alt-texts, calling the scalar reference rules (``validation.reject_reason``, ``image_uid``,
 ``lid.detect``, ``Matcher.match``, ``sampling.choice_key``/``keep_uniform``,
 ``balancing.keep_probability``, ``language_thresholds``). Spark runs the same rules through
-the column-batch functions of ``curation.batch``, which tests prove equal to these row by row.
+the Arrow forms of ``curation.columnar``, which tests prove equal to these row by row.
 It writes matched and curated Parquet files.
 
     python -m benchmarks.baseline --input benchmarks/data/corpus_1m --output /tmp/baseline

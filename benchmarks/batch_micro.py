@@ -1,10 +1,9 @@
 """Micro-benchmark of the per-row curation rules that Spark Python workers run (no Spark).
 
-For each batch function it prints µs per row of
-  * ``rows``:  the pre-Arrow per-row loop (scalar rule calls per row, as batch.py did before),
-  * ``list``:  today's list API (``batch.annotate_lid`` ...),
-  * ``arrow``: the Arrow API the Spark stages call (``batch.annotate_lid_arrow`` ...),
-and checks that the three give identical values.
+For each Arrow function it prints µs per row of
+  * ``rows``:  a per-row loop of scalar rule calls (the pre-Arrow implementation, frozen here),
+  * ``arrow``: the Arrow form the Spark transforms call (``columnar.annotate_lid_arrow`` ...),
+and checks that both give identical values.
 
     python -m benchmarks.batch_micro --rows 200000
 """
@@ -21,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from curation import batch, lid, validation
+from curation import columnar, lid, validation
 from curation.balancing import keep_probability
 from curation.ids import image_uid
 from curation.metadata import read_metadata
@@ -31,7 +30,7 @@ from curation.validation import DEFAULT_MAX_TEXT_CHARS
 CORPUS = os.path.join(os.path.dirname(__file__), "data", "corpus_1m")
 
 
-# --- the per-row loops batch.py ran before the Arrow functions (frozen for comparison) ----------
+# --- per-row loops of scalar rule calls, as the pipeline ran before the Arrow forms (frozen) ----
 
 def rows_annotate_lid(urls, texts, uids, max_text_chars, lid_min_score):
     model = lid.get_model()
@@ -66,7 +65,7 @@ def rows_match_texts(langs, texts, priors, entries, fingerprint):
             ids_out.append(None)
             reasons.append(validation.NO_METADATA_LANGUAGE)
         else:
-            ids = batch.get_matcher(fingerprint, lang, entries[lang]).match(text)
+            ids = columnar.get_matcher(fingerprint, lang, entries[lang]).match(text)
             ids_out.append(ids or None)
             reasons.append(None if ids else validation.UNMATCHED)
     return ids_out, reasons
@@ -127,7 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     fp = md.fingerprint()
     lid.get_model()
     for lang in entries:  # build automata outside the timings
-        batch.get_matcher(fp, lang, entries[lang])
+        columnar.get_matcher(fp, lang, entries[lang])
     results: list[tuple[str, str, float, bool]] = []
 
     def report(name, timings, same, rows=n):
@@ -135,21 +134,18 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<14} µs/row: {line}   identical: {same}   ({rows} rows)", flush=True)
 
     t_rows, ref = _timed(lambda: rows_annotate_lid(urls, texts, None, DEFAULT_MAX_TEXT_CHARS, 0.0), args.repeat)
-    t_list, got_list = _timed(lambda: batch.annotate_lid(urls, texts, None, DEFAULT_MAX_TEXT_CHARS, 0.0), args.repeat)
-    t_arrow, got = _timed(lambda: batch.annotate_lid_arrow(url_arr, text_arr, None, DEFAULT_MAX_TEXT_CHARS, 0.0),
+    t_arrow, got = _timed(lambda: columnar.annotate_lid_arrow(url_arr, text_arr, None, DEFAULT_MAX_TEXT_CHARS, 0.0),
                           args.repeat)
-    same = all(got_list[k] == ref[k] == got[k].to_pylist() for k in ref)
-    report("annotate_lid", {"rows": t_rows, "list": t_list, "arrow": t_arrow}, same)
+    same = all(ref[k] == got[k].to_pylist() for k in ref)
+    report("annotate_lid", {"rows": t_rows, "arrow": t_arrow}, same)
 
     langs, reasons0 = ref["lang"], ref["reject_reason"]
     t_rows, (ids_ref, reasons_ref) = _timed(lambda: rows_match_texts(langs, texts, reasons0, entries, fp), args.repeat)
-    t_list, (ids_list, reasons_list) = _timed(lambda: batch.match_texts(langs, texts, reasons0, entries, fp),
-                                              args.repeat)
     lang_arr, reason_arr = got["lang"], got["reject_reason"]
-    t_arrow, (ids_arr, reasons_arr) = _timed(lambda: batch.match_arrow(lang_arr, text_arr, reason_arr, entries, fp),
+    t_arrow, (ids_arr, reasons_arr) = _timed(lambda: columnar.match_arrow(lang_arr, text_arr, reason_arr, entries, fp),
                                              args.repeat)
-    same = (ids_ref == ids_list == ids_arr.to_pylist()) and (reasons_ref == reasons_list == reasons_arr.to_pylist())
-    report("match", {"rows": t_rows, "list": t_list, "arrow": t_arrow}, same)
+    same = ids_ref == ids_arr.to_pylist() and reasons_ref == reasons_arr.to_pylist()
+    report("match", {"rows": t_rows, "arrow": t_arrow}, same)
 
     keep = [i for i, r in enumerate(reasons_ref) if r is None]
     m_uids = [ref["uid"][i] for i in keep]
@@ -163,21 +159,16 @@ def main(argv: list[str] | None = None) -> None:
     a_uids, a_texts, a_langs, a_ids = got["uid"].take(sel), text_arr.take(sel), lang_arr.take(sel), ids_arr.take(sel)
 
     t_rows, c_ref = _timed(lambda: rows_count_entries(m_langs, m_ids, n_entries), args.repeat)
-    t_list, c_list = _timed(lambda: batch.count_entries(m_langs, m_ids, n_entries), args.repeat)
-    t_arrow, c_arr = _timed(lambda: batch.count_entries_arrow(a_langs, a_ids, n_entries), args.repeat)
-    same = (list(c_ref) == list(c_list) == list(c_arr)
-            and all(np.array_equal(c_ref[k], c_list[k]) and np.array_equal(c_ref[k], c_arr[k]) for k in c_ref))
-    report("count_entries", {"rows": t_rows, "list": t_list, "arrow": t_arrow}, same, len(keep))
+    t_arrow, c_arr = _timed(lambda: columnar.count_entries_arrow(a_langs, a_ids, n_entries), args.repeat)
+    same = list(c_ref) == list(c_arr) and all(np.array_equal(c_ref[k], c_arr[k]) for k in c_ref)
+    report("count_entries", {"rows": t_rows, "arrow": t_arrow}, same, len(keep))
 
     t_rows, s_ref = _timed(lambda: rows_sampling_keys(7, 1, m_uids, m_texts, m_langs, m_ids, probs), args.repeat)
-    t_list, s_list = _timed(lambda: batch.sampling_keys(7, 1, m_uids, m_texts, m_langs, m_ids, probs), args.repeat)
-    t_arrow, s_arr = _timed(lambda: batch.sampling_keys_arrow(7, 1, a_uids, a_texts, a_langs, a_ids, probs),
+    t_arrow, s_arr = _timed(lambda: columnar.sampling_keys_arrow(7, 1, a_uids, a_texts, a_langs, a_ids, probs),
                             args.repeat)
-    same = (np.array_equal(s_ref["choice_key"], s_list["choice_key"])
-            and np.array_equal(s_ref["choice_key"], s_arr["choice_key"].to_numpy())
-            and all(_same_floats(s_ref[k], s_list[k]) and _same_floats(s_ref[k], s_arr[k].to_numpy())
-                    for k in ("keep_prob", "keep_uniform")))
-    report("sampling_keys", {"rows": t_rows, "list": t_list, "arrow": t_arrow}, same, len(keep))
+    same = (np.array_equal(s_ref["choice_key"], s_arr["choice_key"].to_numpy())
+            and all(_same_floats(s_ref[k], s_arr[k].to_numpy()) for k in ("keep_prob", "keep_uniform")))
+    report("sampling_keys", {"rows": t_rows, "arrow": t_arrow}, same, len(keep))
 
 
 if __name__ == "__main__":

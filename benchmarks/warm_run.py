@@ -14,8 +14,8 @@ import os
 import shutil
 
 from benchmarks.run import curate_args
-from curation import pipeline
-from curation.config import build_parser, config_from_args
+from curation.pipeline.config import build_parser, config_from_args
+from curation.pipeline.curate import run_curate
 from curation.spark.session import get_spark
 
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(out, ignore_errors=True)
         cfg = config_from_args(build_parser("warm_run", "").parse_args(curate_args(args.input, out, args.cores)))
         spark = spark or get_spark("wwclip-warm-benchmark", cfg.master, cfg.spark_conf)
-        stats = pipeline.run_curate(spark, cfg)
+        stats = run_curate(spark, cfg)
         print(json.dumps({"run": run, "pipeline_seconds": stats["run"]["total_seconds"],
                           "kept": stats["stages"]["sample"]["kept"]}), flush=True)
 

@@ -1,5 +1,5 @@
 import sys
 
-from curation.cli import main
+from curation.pipeline.cli import main
 
 sys.exit(main())

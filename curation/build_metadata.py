@@ -383,7 +383,8 @@ def write_outputs(result: BuildResult, config: BuildConfig, spark=None) -> None:
     else:
         if spark is None:
             raise BuildError(f"--output {config.output} is not a local path: use the Spark engine")
-        from curation.spark.tables import rename_path, write_text
+        from curation.spark.fs import rename as rename_path
+        from curation.spark.fs import write_text
 
         with tempfile.TemporaryDirectory() as tmp:
             local = os.path.join(tmp, "metadata.parquet")

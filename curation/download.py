@@ -44,9 +44,12 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 
 from curation import __version__
-from curation.config import ConfigError, parse_spark_conf
-from curation.spark.tables import (FORMATS, TableError, acquire_lock, arrange, delete_path, path_bytes, path_exists,
-                                   read_json, read_table, release_lock, table_path, write_json, write_table)
+from curation.pipeline.config import ConfigError, parse_spark_conf
+from curation.spark.fs import delete as delete_path
+from curation.spark.fs import exists as path_exists
+from curation.spark.fs import path_bytes, read_json, write_json
+from curation.spark.lock import acquire_lock, release_lock
+from curation.spark.tables import FORMATS, TableError, arrange, read_table, table_path, write_table
 
 log = logging.getLogger("curation.download")
 

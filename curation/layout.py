@@ -1,3 +1,33 @@
-"""Names of the things under a curation output root."""
+"""The names inside a curation output root (SPEC §3), and nothing else: no Spark, no I/O.
 
-STATS_FILE = "_stats.json"  # run statistics, written by the pipeline at the output root
+An output root holds one directory per table, ``_stats.json`` (one section per stage: the
+completion marker ``--resume`` trusts, and what the report reads), ``_LOCK`` while a run
+writes, and ``_tmp/`` for Parquet swaps. Per-row tables are partitioned by ``batch_id``; a full
+run writes the one batch ``base``. Writers (``curation.spark``), the Spark-free readers and the
+report all take these names from here.
+"""
+
+from __future__ import annotations
+
+STATS_FILE = "_stats.json"
+LOCK_FILE = "_LOCK"
+TMP_DIR = "_tmp"
+SUCCESS_FILE = "_SUCCESS"  # Parquet tables: written last, so its presence means "complete"
+BATCH_COLUMN = "batch_id"
+FULL_RUN_BATCH = "base"
+
+# The tables each stage writes (its completion needs all of them), in pipeline order.
+STAGE_TABLES: dict[str, tuple[str, ...]] = {
+    "lid": ("texts_lid",),
+    "match": ("matched", "rejects"),
+    "count": ("batch_counts", "entry_counts"),
+    "thresholds": ("thresholds", "entry_probs"),
+    "sample": ("curated",),
+}
+STAGES = tuple(STAGE_TABLES)
+TABLES = tuple(name for names in STAGE_TABLES.values() for name in names)
+
+
+def table_path(root: str, name: str) -> str:
+    """``<root>/<name>`` for a local path or a URI (no normalisation: Hadoop and pyarrow parse it)."""
+    return f"{root.rstrip('/')}/{name}"

@@ -116,9 +116,6 @@ class Matcher:
             return []
         return sorted(set(map(_ENTRY_ID, self._automaton.iter(pad_text(text)))))
 
-    def match_many(self, texts: Iterable[str]) -> list[list[int]]:
-        return [self.match(t) for t in texts]
-
     def match_many_arrays(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """``match`` of every text as (offsets int64[len(texts) + 1], ids int32): text i matched
         ``ids[offsets[i]:offsets[i + 1]]``. One automaton pass over the joined padded texts

@@ -8,7 +8,7 @@
 
 import sys
 
-from curation.cli import main
+from curation.pipeline.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(stage="curate"))

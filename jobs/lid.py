@@ -1,4 +1,5 @@
-"""spark-submit entry point for the `lid` stage: lid (see `python -m curation lid -h`).
+"""spark-submit entry point for the `lid` stage: the alt-text input -> texts_lid
+(see `python -m curation lid -h`).
 
     spark-submit --packages io.delta:delta-spark_2.13:4.0.1 \
       --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
@@ -8,7 +9,7 @@
 
 import sys
 
-from curation.cli import main
+from curation.pipeline.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(stage="lid"))

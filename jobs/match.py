@@ -1,14 +1,15 @@
-"""spark-submit entry point for the `match` stage: match (see `python -m curation match -h`).
+"""spark-submit entry point for the `match` stage: texts_lid -> matched + rejects. It reads only
+the tables under --output, so it takes no --input (see `python -m curation match -h`).
 
     spark-submit --packages io.delta:delta-spark_2.13:4.0.1 \
       --conf spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension \
       --conf spark.sql.catalog.spark_catalog=org.apache.spark.sql.delta.catalog.DeltaCatalog \
-      jobs/match.py --input s3://bucket/alt-texts/ --output s3://bucket/curation/ --format delta
+      jobs/match.py --output s3://bucket/curation/ --format delta --metadata s3://bucket/metadata.parquet
 """
 
 import sys
 
-from curation.cli import main
+from curation.pipeline.cli import main
 
 if __name__ == "__main__":
     sys.exit(main(stage="match"))

@@ -51,15 +51,16 @@ def show(df, n: int = 10) -> None:
 
 # COMMAND ----------
 
-from curation import pipeline
-from curation.config import CurationConfig
+from curation.pipeline.config import CurationConfig
+from curation.pipeline.context import load_metadata
+from curation.pipeline.curate import run_stage
+from curation.pipeline.summary import format_summary
 from curation.spark.session import get_spark
 from curation.spark.tables import read_table
-from curation.summary import format_summary
 
 cfg = CurationConfig(input=params["input"] or None, output=params["output"], format=params["format"],
                      metadata=params["metadata"] or None, t_en=params["t_en"], seed=int(params["seed"])).validate()
-metadata = pipeline.load_metadata(cfg)
+metadata = load_metadata(cfg)
 spark = get_spark("wwclip-walkthrough")  # the notebook's session on Databricks; local[*] with Delta elsewhere
 print(f"metadata: {len(metadata.entries)} languages, {sum(map(len, metadata.entries.values())):,} entries")
 
@@ -69,7 +70,7 @@ print(f"metadata: {len(metadata.entries)} languages, {sum(map(len, metadata.entr
 
 # COMMAND ----------
 
-stats = pipeline.run_stage(spark, cfg, "lid")
+stats = run_stage(spark, cfg, "lid")
 show(read_table(spark, cfg.output, "texts_lid", cfg.format).select("lang", "lang_score", "text", "reject_reason"))
 
 # COMMAND ----------
@@ -78,7 +79,7 @@ show(read_table(spark, cfg.output, "texts_lid", cfg.format).select("lang", "lang
 
 # COMMAND ----------
 
-stats = pipeline.run_stage(spark, cfg, "match", metadata)
+stats = run_stage(spark, cfg, "match", metadata)
 show(read_table(spark, cfg.output, "matched", cfg.format).select("lang", "entry_ids", "text"))
 show(read_table(spark, cfg.output, "rejects", cfg.format).select("reason", "lang", "url", "text"))
 
@@ -88,8 +89,8 @@ show(read_table(spark, cfg.output, "rejects", cfg.format).select("reason", "lang
 
 # COMMAND ----------
 
-stats = pipeline.run_stage(spark, cfg, "count", metadata)
-stats = pipeline.run_stage(spark, cfg, "thresholds")
+stats = run_stage(spark, cfg, "count", metadata)
+stats = run_stage(spark, cfg, "thresholds")
 show(read_table(spark, cfg.output, "thresholds", cfg.format).orderBy("total_count", ascending=False), 20)
 
 # COMMAND ----------
@@ -98,7 +99,7 @@ show(read_table(spark, cfg.output, "thresholds", cfg.format).orderBy("total_coun
 
 # COMMAND ----------
 
-stats = pipeline.run_stage(spark, cfg, "sample")
+stats = run_stage(spark, cfg, "sample")
 show(read_table(spark, cfg.output, "curated", cfg.format).select("lang", "keep_prob", "text"))
 print(format_summary(stats))
 

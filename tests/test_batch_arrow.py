@@ -1,4 +1,4 @@
-"""The Arrow batch functions equal the scalar rules row by row (bit for bit)."""
+"""The Arrow forms of the rules (``curation.columnar``) equal the scalar rules row by row (bit for bit)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curation import batch, demo_data, lid, validation
+from curation import columnar, demo_data, lid, validation
 from curation.balancing import keep_probability
 from curation.hostile_corpus import _CASES
 from curation.ids import image_uid, is_valid_url
@@ -67,23 +67,21 @@ def _bits(values):
 
 
 def check_rows(urls, texts, uids=None, max_text_chars=MAX, lid_min_score=0.3, entries=ENTRIES):
-    """Arrow and list forms of every batch function equal the scalar reference on these rows."""
+    """Every Arrow function equals the scalar reference on these rows."""
     ref = reference_annotate(urls, texts, uids, max_text_chars, lid_min_score)
     u = pa.array(urls, pa.string())
     t = pa.array(texts, pa.string())
     g = pa.array(uids, pa.string()) if uids is not None else None
-    got = batch.annotate_lid_arrow(u, t, g, max_text_chars, lid_min_score)
+    got = columnar.annotate_lid_arrow(u, t, g, max_text_chars, lid_min_score)
     assert got["lang_score"].type == pa.float32()
     for k in ref:
         assert got[k].to_pylist() == ref[k], k
-    assert batch.annotate_lid(urls, texts, uids, max_text_chars, lid_min_score) == ref
 
     ids_ref, reasons_ref = reference_match(ref["lang"], texts, ref["reject_reason"], entries)
     fp = f"test-{hashlib.sha1(repr(sorted(entries.items())).encode()).hexdigest()}"
-    ids, reasons = batch.match_arrow(got["lang"], t, got["reject_reason"], entries, fp)
+    ids, reasons = columnar.match_arrow(got["lang"], t, got["reject_reason"], entries, fp)
     assert ids.type == pa.list_(pa.int32())
     assert ids.to_pylist() == ids_ref and reasons.to_pylist() == reasons_ref
-    assert batch.match_texts(ref["lang"], texts, ref["reject_reason"], entries, fp) == (ids_ref, reasons_ref)
 
     keep = [i for i, r in enumerate(reasons_ref) if r is None]
     if not keep:
@@ -94,26 +92,22 @@ def check_rows(urls, texts, uids=None, max_text_chars=MAX, lid_min_score=0.3, en
     m_langs, m_ids = [ref["lang"][i] for i in keep], [ids_ref[i] for i in keep]
     sel = pa.array(keep, pa.int64())
     for seed, epoch in ((0, 0), (12345, 3)):
-        out = batch.sampling_keys_arrow(seed, epoch, got["uid"].take(sel), t.take(sel), got["lang"].take(sel),
-                                        ids.take(sel), probs)
+        out = columnar.sampling_keys_arrow(seed, epoch, got["uid"].take(sel), t.take(sel), got["lang"].take(sel),
+                                           ids.take(sel), probs)
         assert out["choice_key"].type == pa.int64() and out["keep_prob"].type == pa.float64()
         assert out["choice_key"].to_pylist() == [choice_key(seed, epoch, a, b) for a, b in zip(m_uids, m_texts)]
         assert _bits(out["keep_uniform"]) == _bits([keep_uniform(seed, epoch, a) for a in m_uids])
         assert _bits(out["keep_prob"]) == _bits([keep_probability(probs[la][np.asarray(e, np.int64)])
                                                  for la, e in zip(m_langs, m_ids)])
-        lst = batch.sampling_keys(seed, epoch, m_uids, m_texts, m_langs, m_ids, probs)
-        for k in out:
-            assert _bits(lst[k]) == _bits(out[k].to_numpy()), k
     n_entries = {k: len(v) for k, v in entries.items()}
-    counts = batch.count_entries_arrow(got["lang"].take(sel), ids.take(sel), n_entries)
-    counts_list = batch.count_entries(m_langs, m_ids, n_entries)
-    assert list(counts) == list(counts_list) == list(dict.fromkeys(m_langs))
+    counts = columnar.count_entries_arrow(got["lang"].take(sel), ids.take(sel), n_entries)
+    assert list(counts) == list(dict.fromkeys(m_langs))
     for lang in counts:
         expected = np.zeros(n_entries[lang], np.int64)
         for la, e in zip(m_langs, m_ids):
             if la == lang:
                 expected[e] += 1
-        assert counts[lang].tolist() == counts_list[lang].tolist() == expected.tolist()
+        assert counts[lang].tolist() == expected.tolist()
     return ref
 
 
@@ -178,7 +172,7 @@ def test_edge_cases():
 def test_all_null_and_empty_batches():
     check_rows([None, None], [None, None])
     check_rows([], [])
-    out = batch.annotate_lid_arrow(pa.nulls(2), pa.nulls(2), pa.nulls(2), MAX, 0.0)
+    out = columnar.annotate_lid_arrow(pa.nulls(2), pa.nulls(2), pa.nulls(2), MAX, 0.0)
     assert out["reject_reason"].to_pylist() == ["null_text", "null_text"]
     assert out["uid"].to_pylist() == [None, None] and out["lang_score"].type == pa.float32()
 
@@ -187,11 +181,11 @@ def test_chunked_and_sliced_inputs():
     urls, texts, _ = map(list, zip(*EDGE))
     u = pa.chunked_array([pa.array(urls[:10], pa.string()), pa.array(urls[10:], pa.string())])
     t = pa.chunked_array([pa.array(texts[:10], pa.string()), pa.array(texts[10:], pa.string())])
-    whole = batch.annotate_lid_arrow(pa.array(urls, pa.string()), pa.array(texts, pa.string()), None, MAX, 0.0)
-    chunked = batch.annotate_lid_arrow(u, t, None, MAX, 0.0)
+    whole = columnar.annotate_lid_arrow(pa.array(urls, pa.string()), pa.array(texts, pa.string()), None, MAX, 0.0)
+    chunked = columnar.annotate_lid_arrow(u, t, None, MAX, 0.0)
     assert {k: v.to_pylist() for k, v in whole.items()} == {k: v.to_pylist() for k, v in chunked.items()}
-    sliced = batch.annotate_lid_arrow(pa.array(urls, pa.string()).slice(5, 9),
-                                      pa.array(texts, pa.string()).slice(5, 9), None, MAX, 0.0)
+    sliced = columnar.annotate_lid_arrow(pa.array(urls, pa.string()).slice(5, 9),
+                                         pa.array(texts, pa.string()).slice(5, 9), None, MAX, 0.0)
     assert {k: v.to_pylist() for k, v in sliced.items()} == {k: v.to_pylist()[5:14] for k, v in whole.items()}
 
 
@@ -202,10 +196,6 @@ def test_hostile_corpus():
         "\ud83d", "\ufffd") for _, t in rows]  # Arrow cannot hold a lone surrogate
     texts = [str(t) if isinstance(t, int) else t for t in texts]
     check_rows(urls, texts, max_text_chars=validation.DEFAULT_MAX_TEXT_CHARS)
-    # the list form still takes what Arrow cannot carry (lone surrogates, non-str values)
-    raw = [t for _, t, _ in _CASES if not isinstance(t, bytes)]
-    out = batch.annotate_lid(urls, raw, None, validation.DEFAULT_MAX_TEXT_CHARS, 0.0)
-    assert out == reference_annotate(urls, raw, None, validation.DEFAULT_MAX_TEXT_CHARS, 0.0)
 
 
 def test_demo_data():
@@ -270,14 +260,13 @@ def test_keep_probability_vectorized_bits():
         k = int(rng.integers(0, 31)) if i % 10 else int(rng.integers(31, 400))
         langs.append("a" if i % 3 else "b")
         lists.append(rng.integers(0, n_entries, k).tolist())
-    got = batch.sampling_keys(0, 0, ["u"] * len(langs), ["t"] * len(langs), langs, lists, probs)["keep_prob"]
     expected = [keep_probability(probs[la][np.asarray(e, np.int64)]) for la, e in zip(langs, lists)]
-    assert _bits(got) == _bits(expected)
-    arrow = batch.sampling_keys_arrow(0, 0, pa.array(["u"] * len(langs)), pa.array(["t"] * len(langs)),
-                                      pa.array(langs), pa.array(lists, pa.list_(pa.int32())), probs)
+    arrow = columnar.sampling_keys_arrow(0, 0, pa.array(["u"] * len(langs)), pa.array(["t"] * len(langs)),
+                                         pa.array(langs), pa.array(lists, pa.list_(pa.int32())), probs)
     assert _bits(arrow["keep_prob"]) == _bits(expected)
-    with pytest.raises(KeyError):
-        batch.sampling_keys(0, 0, ["u"], ["t"], ["zz"], [[0]], probs)
+    with pytest.raises(KeyError):  # a matched language always has probabilities
+        columnar.sampling_keys_arrow(0, 0, pa.array(["u"]), pa.array(["t"]), pa.array(["zz"]),
+                                     pa.array([[0]], pa.list_(pa.int32())), probs)
 
 
 def test_lid_min_score_compares_in_float32():
@@ -285,10 +274,8 @@ def test_lid_min_score_compares_in_float32():
     texts = ["a black cat on the red sofa"]
     _, scores = lid.detect(texts)
     just_above = float(scores[0]) + 1e-12  # rounds to the same float32
-    out = batch.annotate_lid_arrow(pa.array(["https://a.org/x.jpg"]), pa.array(texts), None, MAX, just_above)
+    out = columnar.annotate_lid_arrow(pa.array(["https://a.org/x.jpg"]), pa.array(texts), None, MAX, just_above)
     assert out["reject_reason"].to_pylist() == [None if not (scores[0] < just_above) else "low_lid_score"]
-    assert batch.annotate_lid(["https://a.org/x.jpg"], texts, None, MAX, just_above)["reject_reason"] == \
-        out["reject_reason"].to_pylist()
 
 
 def test_chosen_per_image_is_choose_text_for_every_image_of_a_grouped_batch():
@@ -304,7 +291,7 @@ def test_chosen_per_image_is_choose_text_for_every_image_of_a_grouped_batch():
         uids += [f"u{image:04d}"] * n
         texts += words  # repeated texts inside an image: the first one wins, as in choose_text
     keys = np.array([choice_key(3, 1, u, t) for u, t in zip(uids, texts)], dtype=np.int64)
-    picked = batch.chosen_per_image(pa.array(uids), keys)
+    picked = columnar.chosen_per_image(pa.array(uids), keys)
     expected, start = [], 0
     while start < len(uids):
         end = start
@@ -313,4 +300,4 @@ def test_chosen_per_image_is_choose_text_for_every_image_of_a_grouped_batch():
         expected.append(start + choose_text(3, 1, uids[start], texts[start:end]))
         start = end
     assert picked.tolist() == expected
-    assert batch.chosen_per_image(pa.array([], pa.string()), np.empty(0, np.int64)).tolist() == []
+    assert columnar.chosen_per_image(pa.array([], pa.string()), np.empty(0, np.int64)).tolist() == []

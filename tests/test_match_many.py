@@ -1,8 +1,7 @@
-"""``Matcher.match_many_arrays`` and the batch matching built on it equal ``Matcher.match`` text by text."""
+"""``Matcher.match_many_arrays`` and ``columnar.match_arrow`` built on it equal ``Matcher.match`` text by text."""
 
 from __future__ import annotations
 
-import gc
 import random
 from itertools import pairwise
 
@@ -10,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curation import batch, demo_data, validation
+from curation import columnar, demo_data, validation
 from curation.matching import SEPARATORS, Matcher
 from curation.metadata import read_metadata
 
@@ -132,10 +131,9 @@ def test_default_metadata_on_demo_alt_texts():
 
 
 def check_batch(langs, texts, priors, entries, fingerprint):
-    """``batch.match_arrow`` and ``batch.match_texts`` equal the scalar rules on these rows."""
+    """``columnar.match_arrow`` equals the scalar rules on these rows."""
     expected = reference_match(langs, texts, priors, entries)
-    assert batch.match_texts(langs, texts, priors, entries, fingerprint) == expected
-    ids, reasons = batch.match_arrow(pa.array(langs, pa.string()), pa.array(texts, pa.string()),
+    ids, reasons = columnar.match_arrow(pa.array(langs, pa.string()), pa.array(texts, pa.string()),
                                      pa.array(priors, pa.string()), entries, fingerprint)
     assert ids.type == pa.list_(pa.int32()) and reasons.type == pa.string()
     assert (ids.to_pylist(), reasons.to_pylist()) == expected
@@ -173,7 +171,7 @@ def test_batch_edge_shapes():
     check_batch([None, "ru", "fr"], ["cat", "cat", "cat"], [None, None, None], BATCH_ENTRIES, fp)
     check_batch(["en", "en"], [None, "cat"], ["null_text", None], BATCH_ENTRIES, fp)
     check_batch(["en"] * 3, ["cat", "cat", "dog"], [None, "empty_text", None], BATCH_ENTRIES, fp)
-    ids, reasons = batch.match_arrow(pa.nulls(2), pa.nulls(2), pa.nulls(2), BATCH_ENTRIES, fp)
+    ids, reasons = columnar.match_arrow(pa.nulls(2), pa.nulls(2), pa.nulls(2), BATCH_ENTRIES, fp)
     assert ids.to_pylist() == [None, None] and ids.type == pa.list_(pa.int32())
     assert reasons.to_pylist() == [validation.NO_METADATA_LANGUAGE] * 2 and reasons.type == pa.string()
 
@@ -182,34 +180,22 @@ def test_batch_chunked_and_sliced_inputs():
     rng = random.Random(7)
     langs, texts, priors = _random_batch(rng, 300)
     fp = "test-match-many-chunked"
-    whole = batch.match_arrow(pa.array(langs), pa.array(texts), pa.array(priors, pa.string()), BATCH_ENTRIES, fp)
+    whole = columnar.match_arrow(pa.array(langs), pa.array(texts), pa.array(priors, pa.string()), BATCH_ENTRIES, fp)
 
     def chunked(values):
         return pa.chunked_array([pa.array(values[:100], pa.string()), pa.array(values[100:], pa.string())])
 
-    got = batch.match_arrow(chunked(langs), chunked(texts), chunked(priors), BATCH_ENTRIES, fp)
+    got = columnar.match_arrow(chunked(langs), chunked(texts), chunked(priors), BATCH_ENTRIES, fp)
     assert [a.to_pylist() for a in got] == [a.to_pylist() for a in whole]
-    sliced = batch.match_arrow(pa.array(langs).slice(40, 200), pa.array(texts, pa.large_string()).slice(40, 200),
-                               pa.array(priors, pa.string()).slice(40, 200), BATCH_ENTRIES, fp)
+    sliced = columnar.match_arrow(pa.array(langs).slice(40, 200), pa.array(texts, pa.large_string()).slice(40, 200),
+                                  pa.array(priors, pa.string()).slice(40, 200), BATCH_ENTRIES, fp)
     assert [a.to_pylist() for a in sliced] == [a.to_pylist()[40:240] for a in whole]
 
 
 def test_null_text_to_match_raises_as_the_scalar_rule():
-    for fn in (batch.match_texts, lambda *a: batch.match_arrow(*map(pa.array, a[:3]), *a[3:])):
-        with pytest.raises(AttributeError):
-            fn(["en"], [None], [None], BATCH_ENTRIES, "test-match-many-null")
-
-
-def test_match_texts_restores_the_garbage_collector():
-    assert gc.isenabled()
-    batch.match_texts(["en"], ["cat"], [None], BATCH_ENTRIES, "test-match-many-gc")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        batch.match_texts(["en"], ["cat"], [None], BATCH_ENTRIES, "test-match-many-gc")
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
+    with pytest.raises(AttributeError):
+        columnar.match_arrow(pa.array(["en"]), pa.array([None], pa.string()), pa.array([None], pa.string()),
+                             BATCH_ENTRIES, "test-match-many-null")
 
 
 def test_demo_alt_texts_through_the_batch_functions():

@@ -10,8 +10,8 @@ import os
 import numpy as np
 import pytest
 
-from curation import pipeline
-from curation.config import ConfigError, CurationConfig
+from curation.pipeline.config import ConfigError, CurationConfig
+from curation.pipeline.curate import run_curate, run_stage
 from curation.spark.tables import TableError, read_table
 
 from .pipeline_fixtures import METADATA, file_digests, reference, write_inputs
@@ -35,7 +35,7 @@ def _config(inputs, output, fmt, **kw) -> CurationConfig:
 def curated_run(request, spark, inputs, tmp_path_factory):
     out = tmp_path_factory.mktemp(f"out_{request.param}")
     cfg = _config(inputs, out, request.param)
-    stats = pipeline.run_curate(spark, cfg)
+    stats = run_curate(spark, cfg)
     return {"cfg": cfg, "stats": stats, "fmt": request.param, "out": out}
 
 
@@ -107,8 +107,8 @@ def test_stats_json_records_every_stage(curated_run, inputs):
 
 def test_rerunning_a_stage_replaces_its_table(spark, curated_run):
     before = sorted(map(tuple, _table(spark, curated_run, "matched").select("uid", "text").collect()))
-    pipeline.run_stage(spark, curated_run["cfg"], "match")
-    pipeline.run_stage(spark, curated_run["cfg"], "sample")
+    run_stage(spark, curated_run["cfg"], "match")
+    run_stage(spark, curated_run["cfg"], "sample")
     after = sorted(map(tuple, _table(spark, curated_run, "matched").select("uid", "text").collect()))
     assert before == after  # replaced, not appended
     out = curated_run["cfg"].output
@@ -128,7 +128,7 @@ def test_same_tables_for_1_4_16_input_partitions(spark, inputs, tmp_path):
         src = str(tmp_path / f"input_{n}")
         df.repartition(n).write.parquet(src)
         cfg = _config(inputs, tmp_path / f"out_{n}", "parquet", input=src, output_partitions=2)
-        pipeline.run_curate(spark, cfg)
+        run_curate(spark, cfg)
         digests.append({name: file_digests(os.path.join(cfg.output, name))
                         for name in ("matched", "rejects", "entry_counts", "curated")})
     assert digests[0] == digests[1] == digests[2]  # identical files, row for row, whatever the split
@@ -153,9 +153,9 @@ def test_config_errors_come_before_any_work(spark, inputs, tmp_path):
     ]
     for kw, message in cases:
         with pytest.raises(ConfigError, match=message):
-            pipeline.run_curate(spark, _config(inputs, out, "parquet", **kw))
+            run_curate(spark, _config(inputs, out, "parquet", **kw))
     with pytest.raises(ConfigError, match="duplicate entry 'cat'"):
-        pipeline.run_curate(spark, CurationConfig(input=inputs["input"], metadata=str(dup_meta),
+        run_curate(spark, CurationConfig(input=inputs["input"], metadata=str(dup_meta),
                                                   output=str(out)))
     with pytest.raises(ConfigError, match="--format"):
         CurationConfig(format="csv").validate()
@@ -166,7 +166,7 @@ def test_config_errors_come_before_any_work(spark, inputs, tmp_path):
 
 def test_stage_without_its_input_table_fails_clearly(spark, inputs, tmp_path):
     with pytest.raises(TableError, match="table 'matched' not found"):
-        pipeline.run_stage(spark, _config(inputs, tmp_path / "empty", "delta"), "sample")
+        run_stage(spark, _config(inputs, tmp_path / "empty", "delta"), "sample")
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "delta"])
@@ -175,7 +175,7 @@ def test_input_where_nothing_is_rejected(spark, inputs, tmp_path, fmt):
     clean.write_text('{"url": "https://a.example.org/1.jpg", "text": "a photo of a black cat on the sofa"}\n'
                      '{"url": "https://a.example.org/2.jpg", "text": "red car parked in the city at sunset"}\n')
     cfg = _config(inputs, tmp_path / "out", fmt, input=str(clean))
-    stats = pipeline.run_curate(spark, cfg)
+    stats = run_curate(spark, cfg)
     assert stats["stages"]["match"]["matched"] == 2 and stats["stages"]["match"]["rejects"] == 0
     rejects = read_table(spark, cfg.output, "rejects", fmt)
     assert rejects.count() == 0 and "reason" in rejects.columns
@@ -199,3 +199,29 @@ def test_training_loader_epoch0_equals_spark_offline_sample(curated_run):
         curated = ds.dataset(os.path.join(out, "curated"), format="parquet").to_table(columns=["uid", "text"])
     assert sorted((u, t) for u, _, t in picked) == sorted(zip(curated.column("uid").to_pylist(),
                                                             curated.column("text").to_pylist()))
+
+
+def test_input_listed_and_metadata_hashed_once_per_run(spark, inputs, tmp_path, monkeypatch):
+    """RunContext computes the run-wide facts once: one listing of the input files over py4j
+    and one hash over every metadata entry per curate run, full or incremental."""
+    from curation.metadata import Metadata
+    from curation.spark import fs
+
+    calls: dict[str, int] = {}
+    list_files, fingerprint = fs.list_files, Metadata.fingerprint
+
+    def counting_list(*args, **kwargs):
+        calls["list_files"] += 1
+        return list_files(*args, **kwargs)
+
+    def counting_fingerprint(self):
+        calls["fingerprint"] += 1
+        return fingerprint(self)
+
+    monkeypatch.setattr(fs, "list_files", counting_list)
+    monkeypatch.setattr(Metadata, "fingerprint", counting_fingerprint)
+    for incremental in (False, True):
+        calls.update(list_files=0, fingerprint=0)
+        run_curate(spark, _config(inputs, tmp_path / f"out_{incremental}", "parquet", incremental=incremental,
+                                  output_partitions=2))
+        assert calls == {"list_files": 1, "fingerprint": 1}, incremental

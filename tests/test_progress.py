@@ -13,7 +13,7 @@ pytestmark = pytest.mark.spark
 
 def test_progress_reports_rows_and_tasks_while_a_job_runs(spark):
     tracker = StageProgress(spark, "demo", interval_s=0.2)
-    acc = tracker.rows
+    acc = tracker.row_counter
 
     def slow(it):
         for batch in it:

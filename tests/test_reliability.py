@@ -11,10 +11,11 @@ import threading
 
 import pytest
 
-from curation import pipeline
-from curation.config import ConfigError, CurationConfig
 from curation.hostile_corpus import write_hostile_corpus
-from curation.spark.tables import ConcurrentWriteError, TableError, acquire_lock, read_table, write_table
+from curation.pipeline.config import ConfigError, CurationConfig
+from curation.pipeline.curate import run_curate, run_stage
+from curation.spark.lock import LockError, acquire_lock
+from curation.spark.tables import ConcurrentWriteError, read_table, write_table
 
 from .pipeline_fixtures import make_rows, table_digests, write_inputs
 
@@ -33,7 +34,7 @@ def clean_run(spark, inputs, tmp_path_factory):
     out = tmp_path_factory.mktemp("clean")
     cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(out),
                          output_partitions=2).validate()
-    pipeline.run_curate(spark, cfg)
+    run_curate(spark, cfg)
     return {"cfg": cfg, "digests": table_digests(str(out))}
 
 
@@ -50,7 +51,7 @@ def _outcomes(spark, out: str, key: str) -> list[tuple]:
 
 def test_hostile_jsonl_every_row_in_exactly_one_place_with_expected_reason(spark, hostile, tmp_path):
     cfg = CurationConfig(input=hostile["jsonl"], output=str(tmp_path / "out")).validate()
-    pipeline.run_curate(spark, cfg)
+    run_curate(spark, cfg)
     outcomes = _outcomes(spark, cfg.output, "id")
     expected = hostile["jsonl_expected"]
     with open(hostile["jsonl"], "rb") as f:
@@ -69,7 +70,7 @@ def test_hostile_jsonl_every_row_in_exactly_one_place_with_expected_reason(spark
 
 def test_hostile_csv(spark, hostile, tmp_path):
     cfg = CurationConfig(input=hostile["csv"], output=str(tmp_path / "out")).validate()
-    pipeline.run_curate(spark, cfg)
+    run_curate(spark, cfg)
     got = dict(_outcomes(spark, cfg.output, "url"))
     urls = ["https://img.example.org/c1.jpg", "https://img.example.org/c2.jpg",
             "https://img.example.org/c3.jpg", "not-a-url"]
@@ -85,14 +86,14 @@ def test_hostile_csv(spark, hostile, tmp_path):
 def test_bad_files_fail_fast_naming_file_and_column(spark, hostile, tmp_path, case, message):
     out = tmp_path / "out"
     with pytest.raises(ConfigError, match=message):
-        pipeline.run_curate(spark, CurationConfig(input=hostile[case], output=str(out)).validate())
+        run_curate(spark, CurationConfig(input=hostile[case], output=str(out)).validate())
     assert not out.exists()
 
 
 def test_injected_worker_failures_do_not_change_any_table(spark, inputs, clean_run, tmp_path):
     cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "faulty"),
                          output_partitions=2, inject_faults=0.6).validate()
-    pipeline.run_curate(spark, cfg)
+    run_curate(spark, cfg)
     assert table_digests(cfg.output) == clean_run["digests"]
 
 
@@ -102,7 +103,7 @@ def test_stages_run_one_by_one_give_the_tables_of_the_fused_curate(spark, inputs
     cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "alone"),
                          output_partitions=2).validate()
     for stage in ("lid", "match", "count", "thresholds", "sample"):
-        pipeline.run_stage(spark, cfg, stage)
+        run_stage(spark, cfg, stage)
     assert table_digests(cfg.output) == clean_run["digests"]
     fused = json.load(open(os.path.join(clean_run["cfg"].output, "_stats.json")))["stages"]
     alone = json.load(open(os.path.join(cfg.output, "_stats.json")))["stages"]
@@ -114,13 +115,13 @@ def test_stages_run_one_by_one_give_the_tables_of_the_fused_curate(spark, inputs
 def test_cluster_cache_and_local_checkpoint_give_the_same_tables(spark, inputs, clean_run, tmp_path, monkeypatch):
     """Local mode keeps the fused result as a local checkpoint, a cluster as a columnar cache
     (recomputable from lineage): the same tables either way, and nothing stays kept after."""
-    from curation.spark import stages
+    from curation.spark import transforms
 
-    monkeypatch.setattr(stages, "rows_kept_locally", lambda _spark: False)
+    monkeypatch.setattr(transforms, "rows_kept_locally", lambda _spark: False)
     cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "cached"),
                          output_partitions=2).validate()
     before = _persisted_rdds(spark)
-    pipeline.run_curate(spark, cfg)
+    run_curate(spark, cfg)
     assert table_digests(cfg.output) == clean_run["digests"]
     assert _persisted_rdds(spark) == before
 
@@ -134,7 +135,7 @@ def test_local_checkpoint_is_released_after_curate(spark, inputs, tmp_path):
     cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "released"),
                          output_partitions=2).validate()
     before = _persisted_rdds(spark)
-    pipeline.run_curate(spark, cfg)
+    run_curate(spark, cfg)
     assert _persisted_rdds(spark) == before
 
 
@@ -161,7 +162,7 @@ def test_killed_mid_stage_then_resumed_gives_the_uninterrupted_tables(spark, inp
     lid_files = sorted(os.listdir(os.path.join(cfg.output, "texts_lid", "batch_id=base")))
     resumed = CurationConfig(input=cfg.input, metadata=cfg.metadata, output=cfg.output, output_partitions=2,
                              resume=True).validate()
-    pipeline.run_curate(spark, resumed)  # takes over the stale lock, skips lid, redoes the rest
+    run_curate(spark, resumed)  # takes over the stale lock, skips lid, redoes the rest
     assert sorted(os.listdir(os.path.join(cfg.output, "texts_lid", "batch_id=base"))) == lid_files
     assert table_digests(cfg.output) == clean_run["digests"]
     assert not os.listdir(os.path.join(cfg.output, "_tmp"))
@@ -171,11 +172,11 @@ def test_killed_mid_stage_then_resumed_gives_the_uninterrupted_tables(spark, inp
 def test_resume_skips_completed_stages_and_reruns_changed_ones(spark, inputs, clean_run, tmp_path):
     out = str(tmp_path / "res")
     base = dict(input=inputs["input"], metadata=inputs["metadata"], output=out, output_partitions=2)
-    pipeline.run_curate(spark, CurationConfig(**base).validate())
+    run_curate(spark, CurationConfig(**base).validate())
     before = json.load(open(os.path.join(out, "_stats.json")))["stages"]
-    stats = pipeline.run_curate(spark, CurationConfig(**base, resume=True).validate())
+    stats = run_curate(spark, CurationConfig(**base, resume=True).validate())
     assert {s: stats["stages"][s]["completed_at"] for s in before} == {s: before[s]["completed_at"] for s in before}
-    stats = pipeline.run_curate(spark, CurationConfig(**base, resume=True, seed=7).validate())
+    stats = run_curate(spark, CurationConfig(**base, resume=True, seed=7).validate())
     assert stats["stages"]["sample"]["seed"] == 7  # only the sample depends on the seed
     assert stats["stages"]["lid"]["completed_at"] == before["lid"]["completed_at"]
     assert stats["stages"]["sample"]["fingerprint"] != before["sample"]["fingerprint"]
@@ -197,10 +198,10 @@ def test_incremental_batches_equal_one_full_run_and_repeats_are_not_double_count
     full_in = tmp_path / "all.jsonl"
     full_in.write_text(open(paths[0]).read() + open(paths[1]).read(), encoding="utf-8")
     full = CurationConfig(input=str(full_in), metadata=metadata_path, output=str(tmp_path / "full"), format=fmt)
-    pipeline.run_curate(spark, full.validate())
+    run_curate(spark, full.validate())
     inc_out = str(tmp_path / "inc")
     for path in paths + [paths[1]]:  # the second batch arrives twice
-        stats = pipeline.run_curate(spark, CurationConfig(input=path, metadata=metadata_path, output=inc_out,
+        stats = run_curate(spark, CurationConfig(input=path, metadata=metadata_path, output=inc_out,
                                                           format=fmt, incremental=True).validate())
     assert stats["run"]["last_batch_skipped"]  # detected, not processed again
     assert len(stats["batches"]) == 2
@@ -224,8 +225,8 @@ def test_second_writer_is_refused_while_the_first_holds_the_output(spark, inputs
     out = str(tmp_path / "locked")
     acquire_lock(spark, out, {"host": os.uname().nodename, "pid": os.getppid(), "since": "now"})
     cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=out).validate()
-    with pytest.raises(TableError, match="locked by another run"):
-        pipeline.run_curate(spark, cfg)
+    with pytest.raises(LockError, match="locked by another run"):
+        run_curate(spark, cfg)
     assert not os.path.exists(os.path.join(out, "texts_lid"))
 
 

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 import pyarrow.dataset as ds
 
 from curation import readers
+from curation.layout import TABLES
 from curation.readers import join
 
-TABLES = ("texts_lid", "matched", "rejects", "entry_counts", "thresholds", "entry_probs", "curated")
 
 
 class ReportError(RuntimeError):

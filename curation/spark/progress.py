@@ -1,7 +1,7 @@
 """Progress of a long stage in the driver log: tasks done, rows processed, rate, ETA.
 
 A daemon thread polls Spark's status tracker; rows come from an accumulator that the stage's
-Python UDFs add to. Accumulator values reach the driver as tasks finish (and a retried task
+Python transforms add to. Accumulator values reach the driver as tasks finish (and a retried task
 adds twice), so the row figure is a progress indicator, never a statistic: the numbers in
 ``_stats.json`` are counted from the written tables.
 """
@@ -24,7 +24,7 @@ class StageProgress(threading.Thread):
         self.sc = spark.sparkContext
         self.stage = stage
         self.interval_s = interval_s
-        self.rows = self.sc.accumulator(0)
+        self.row_counter = self.sc.accumulator(0)  # transforms add the rows they pass to Python
         self.started = time.time()
         self._stop_event = threading.Event()
 
@@ -37,7 +37,7 @@ class StageProgress(threading.Thread):
                 total += info.numTasks
                 done += info.numCompletedTasks
         elapsed = time.time() - self.started
-        rows = int(self.rows.value)
+        rows = int(self.row_counter.value)
         frac = done / total if total else None
         eta = elapsed * (1 - frac) / frac if frac else None
         return {"tasks_done": done, "tasks": total, "rows": rows, "elapsed_s": elapsed,
@@ -62,7 +62,8 @@ class StageProgress(threading.Thread):
 
 @contextlib.contextmanager
 def stage_progress(spark, stage: str, interval_s: float = DEFAULT_INTERVAL_S) -> Iterator[StageProgress]:
-    """Log progress every ``interval_s`` while the block runs; yields the tracker (``.rows``)."""
+    """Log progress every ``interval_s`` while the block runs; yields the tracker, whose
+    ``row_counter`` accumulator the stage's transforms take as ``progress``."""
     tracker = StageProgress(spark, stage, interval_s)
     tracker.start()
     try:

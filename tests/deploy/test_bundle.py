@@ -54,7 +54,7 @@ def _tasks():
 
 
 def test_wheel_tasks_call_console_scripts_with_valid_flags():
-    from curation.config import build_parser
+    from curation.pipeline.config import build_parser
     from curation.report.cli import build_parser as report_parser
 
     scripts = PYPROJECT["project"]["scripts"]

@@ -13,11 +13,11 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from curation import pipeline
-from curation.config import ConfigError, CurationConfig
 from curation.download import (DownloadConfig, assign_shards, build_parser, config_from_args, failure_reason,
                                failure_reason_columns, format_summary, run_download, unique_urls)
 from curation.metadata import metadata_from_lists, write_metadata
+from curation.pipeline.config import ConfigError, CurationConfig
+from curation.pipeline.curate import run_curate
 from curation.spark.tables import read_table
 
 from ..pipeline_fixtures import METADATA, TEXTS
@@ -57,7 +57,7 @@ def curate(spark, server, tmp, fmt: str) -> tuple[str, dict[str, str]]:
     root = str(tmp / "out")
     cfg = CurationConfig(input=str(tmp / "alt_texts.jsonl"), metadata=str(tmp / "metadata.parquet"), output=root,
                          format=fmt, t_en="1000000")
-    pipeline.run_curate(spark, cfg.validate())
+    run_curate(spark, cfg.validate())
     return root, kinds
 
 

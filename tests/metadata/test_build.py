@@ -229,8 +229,8 @@ def test_outputs_through_hadoop_file_system(spark, spark_build, tmp_path, monkey
 
 @pytest.mark.spark
 def test_curation_pipeline_runs_on_built_metadata(spark, spark_build, tmp_path):
-    from curation import pipeline
-    from curation.config import CurationConfig
+    from curation.pipeline.config import CurationConfig
+    from curation.pipeline.curate import run_curate
     from curation.spark.tables import read_table
 
     config, result = spark_build
@@ -243,7 +243,7 @@ def test_curation_pipeline_runs_on_built_metadata(spark, spark_build, tmp_path):
     path = tmp_path / "alt.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     cfg = CurationConfig(input=str(path), metadata=config.output, output=str(tmp_path / "cur"), quiet=True).validate()
-    pipeline.run_curate(spark, cfg)
+    run_curate(spark, cfg)
     matched = read_table(spark, cfg.output, "matched", "parquet").collect()
     by_lang = {}
     for r in matched:

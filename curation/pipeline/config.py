@@ -14,9 +14,9 @@ from curation.spark.tables import FORMATS
 from curation.validation import DEFAULT_MAX_TEXT_CHARS
 
 INPUT_FORMATS = ("auto", "parquet", "delta", "jsonl", "csv", "tsv")
-STAGES = ("lid", "match", "count", "thresholds", "sample")
+# Stages that read the alt-text input; the others read only tables under --output.
+INPUT_STAGES = ("curate", "lid")
 BATCH_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,127}")
-FULL_RUN_BATCH = "base"
 
 
 class ConfigError(ValueError):
@@ -84,16 +84,20 @@ class CurationConfig:
         return asdict(self)
 
 
-def build_parser(prog: str, description: str) -> argparse.ArgumentParser:
+def build_parser(prog: str, description: str, reads_input: bool = True) -> argparse.ArgumentParser:
+    """The flags of ``wwclip-<stage>``. ``reads_input=False`` (stages that read only the tables
+    under ``--output``: match, count, thresholds, sample) leaves out the input flags, so that
+    ``--input`` is refused there instead of silently ignored."""
     d = CurationConfig()
     p = argparse.ArgumentParser(prog=prog, description=description)
     p.add_argument("--output", default=d.output, help="output root (local path or URI) [%(default)s]")
     p.add_argument("--format", default=d.format, choices=FORMATS, help="table format [%(default)s]")
-    p.add_argument("--input", default=None, help="alt-text input (default: embedded sample)")
-    p.add_argument("--input-format", default=d.input_format, choices=INPUT_FORMATS)
-    p.add_argument("--url-col", default=d.url_col)
-    p.add_argument("--text-col", default=d.text_col)
-    p.add_argument("--uid-col", default=None, help="input column holding image ids (default: sha224 of url)")
+    if reads_input:
+        p.add_argument("--input", default=None, help="alt-text input (default: embedded sample)")
+        p.add_argument("--input-format", default=d.input_format, choices=INPUT_FORMATS)
+        p.add_argument("--url-col", default=d.url_col)
+        p.add_argument("--text-col", default=d.text_col)
+        p.add_argument("--uid-col", default=None, help="input column holding image ids (default: sha224 of url)")
     p.add_argument("--metadata", default=None, help="metadata table (default: embedded wordfreq set)")
     p.add_argument("--t-en", default=d.t_en,
                    help="English threshold t_en: an integer (MetaCLIP 2: 170000, MetaCLIP 1: 20000) "

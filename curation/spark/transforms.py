@@ -1,15 +1,16 @@
-"""Spark stages of the curation pipeline: ``DataFrame + plain params -> DataFrame``.
+"""DataFrame transforms of the curation pipeline: ``DataFrame + plain params -> DataFrame``.
 
-Each stage only moves data to the batch functions of ``curation.batch`` (Arrow batches via
-``mapInArrow``: the text crosses to Python once per pass, carried columns pass through as
-Arrow arrays) and aggregates in SQL. Nothing per-row is collected on the driver;
+Each transform only moves data to the Arrow forms of the rules in ``curation.columnar``
+(``mapInArrow``: the text crosses to Python once per pass, carried columns pass through as
+Arrow arrays) and aggregates in SQL. The stage runners (``curation.pipeline.runners``) decide
+what to read and write; nothing here touches a file. Nothing per-row is collected on the driver;
 what reaches the driver (metadata, per-entry counts and probabilities) is bounded by the
 metadata size, never by the input size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -18,9 +19,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from curation import batch, faults
-from curation.metadata import Metadata
-from curation.spark.tables import BATCH_COLUMN
+from curation import columnar
+from curation.layout import BATCH_COLUMN
+from curation.spark import faults
 from curation.validation import DUPLICATE, MALFORMED_ROW
 
 CORRUPT_RECORD = "_corrupt_record"  # Spark's PERMISSIVE-mode column for unparseable input lines
@@ -93,36 +94,41 @@ def _arrays(rb: pa.RecordBatch, names: list[str], computed: dict[str, pa.Array])
     return pa.RecordBatch.from_arrays([computed[n] if n in computed else rb.column(n) for n in names], names=names)
 
 
-def annotate_stage(df: DataFrame, max_text_chars: int, lid_min_score: float, metadata: Metadata | None = None,
-                   fault_rate: float = 0.0, rows=None) -> DataFrame:
-    """Validation, uid and LID, and with ``metadata`` the substring match too, in ONE Python pass
-    over Arrow batches (``mapInArrow``): LID is most of the per-row cost, so the text crosses to
-    Python once and no stage is done twice. Output: ``LID_FIELDS`` (+ ``MATCH_FIELDS``) then the
-    carried columns, passed through as Arrow arrays without conversion."""
+def annotate(df: DataFrame, max_text_chars: int, lid_min_score: float,
+             entries_by_lang: Mapping[str, Sequence[str]] | None = None, fingerprint: str | None = None,
+             fault_rate: float = 0.0, progress=None) -> DataFrame:
+    """Validation, uid and LID, and with ``entries_by_lang`` (the metadata, whose ``fingerprint``
+    keys the workers' matcher cache) the substring match too, in ONE Python pass over Arrow
+    batches (``mapInArrow``): LID is most of the per-row cost, so the text crosses to Python once
+    and no stage is done twice. Output: ``LID_FIELDS`` (+ ``MATCH_FIELDS``) then the carried
+    columns, passed through as Arrow arrays without conversion. ``progress``: an accumulator
+    that counts the rows through Python (for the driver log only)."""
     spark = df.sparkSession
     carried = carried_fields(df)
-    fields = [*LID_FIELDS, *(MATCH_FIELDS if metadata is not None else []), *carried]
+    matching = entries_by_lang is not None
+    if matching and not fingerprint:
+        raise ValueError("matching needs the metadata fingerprint: it keys the workers' matcher cache")
+    fields = [*LID_FIELDS, *(MATCH_FIELDS if matching else []), *carried]
     names = [f.name for f in fields]
-    entries_bc = (spark.sparkContext.broadcast({k: list(v) for k, v in metadata.entries.items()})
-                  if metadata is not None else None)
-    fingerprint = metadata.fingerprint() if metadata is not None else None
+    entries_bc = spark.sparkContext.broadcast(dict(entries_by_lang)) if matching else None
     malformed = CORRUPT_RECORD in df.columns
-    stage = "lid" if metadata is None else "match"
+    stage = "match" if matching else "lid"
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         entries = entries_bc.value if entries_bc is not None else None
         for rb in batches:
             texts = rb.column("text")
-            out = batch.annotate_lid_arrow(rb.column("url"), texts, rb.column("uid"), max_text_chars, lid_min_score)
+            out = columnar.annotate_lid_arrow(rb.column("url"), texts, rb.column("uid"), max_text_chars,
+                                              lid_min_score)
             if malformed:  # a line the reader could not parse: kept, raw, as a reject
                 out["reject_reason"] = pc.if_else(pc.is_valid(rb.column(CORRUPT_RECORD)),
                                                   pa.scalar(MALFORMED_ROW), out["reject_reason"])
             if entries is not None:
-                out["entry_ids"], out["reason"] = batch.match_arrow(out["lang"], texts, out["reject_reason"],
-                                                                    entries, fingerprint)
+                out["entry_ids"], out["reason"] = columnar.match_arrow(out["lang"], texts, out["reject_reason"],
+                                                                       entries, fingerprint)
             yield _arrays(rb, names, out)
-            if rows is not None:
-                rows.add(rb.num_rows)
+            if progress is not None:
+                progress.add(rb.num_rows)
             faults.maybe_fail_task(fault_rate, stage)
 
     return df.mapInArrow(run, T.StructType(fields))
@@ -186,12 +192,12 @@ def with_duplicates_rejected(marked: DataFrame) -> DataFrame:
                          F.when(dup, F.lit(DUPLICATE)).otherwise(F.col("reason")).alias("reason"))
 
 
-def match_stage(marked: DataFrame, metadata: Metadata, fault_rate: float = 0.0, rows=None) -> DataFrame:
-    """Matching of a ``by_uid``-marked texts_lid frame (the stage run alone): the same batch
-    function as the fused pass, so both give the same ``entry_ids``/``reason``."""
+def match(marked: DataFrame, entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str,
+          fault_rate: float = 0.0, progress=None) -> DataFrame:
+    """Matching of a ``by_uid``-marked texts_lid frame (the match stage run alone): the same
+    Arrow function as the fused pass of ``annotate``, so both give the same ``entry_ids``/``reason``."""
     spark = marked.sparkSession
-    entries_bc = spark.sparkContext.broadcast({k: list(v) for k, v in metadata.entries.items()})
-    fingerprint = metadata.fingerprint()
+    entries_bc = spark.sparkContext.broadcast(dict(entries_by_lang))
     base = [c for c in marked.columns if c != "_dup"]
     prior = F.when(F.col("_dup"), F.lit(DUPLICATE)).otherwise(F.col("reject_reason")).alias("_prior")
     framed = marked.select(*base, prior)
@@ -201,11 +207,11 @@ def match_stage(marked: DataFrame, metadata: Metadata, fault_rate: float = 0.0, 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         entries = entries_bc.value
         for rb in batches:
-            ids, reasons = batch.match_arrow(rb.column("lang"), rb.column("text"), rb.column("_prior"),
-                                             entries, fingerprint)
+            ids, reasons = columnar.match_arrow(rb.column("lang"), rb.column("text"), rb.column("_prior"),
+                                                entries, fingerprint)
             yield _arrays(rb, names, {"entry_ids": ids, "reason": reasons})
-            if rows is not None:
-                rows.add(rb.num_rows)
+            if progress is not None:
+                progress.add(rb.num_rows)
             faults.maybe_fail_task(fault_rate, "match")
 
     return framed.mapInArrow(run, T.StructType(fields)).drop("_prior")
@@ -224,17 +230,18 @@ def split_matched(result: DataFrame, batch_id: str) -> tuple[DataFrame, DataFram
     return matched, rejects
 
 
-def partial_count_stage(matched: DataFrame, metadata: Metadata, fault_rate: float = 0.0) -> DataFrame:
-    """Non-zero texts per (lang, entry_id) of ``matched``, by per-partition partial sums
-    (one small row per non-zero entry per partition is shuffled, never one per match)."""
+def partial_counts(matched: DataFrame, n_entries: Mapping[str, int], fault_rate: float = 0.0) -> DataFrame:
+    """Non-zero texts per (lang, entry_id) of ``matched`` (``n_entries``: entries per language),
+    by per-partition partial sums (one small row per non-zero entry per partition is shuffled,
+    never one per match)."""
     spark = matched.sparkSession
-    n_entries_bc = spark.sparkContext.broadcast({k: len(v) for k, v in metadata.entries.items()})
+    n_entries_bc = spark.sparkContext.broadcast(dict(n_entries))
 
-    def partial_counts(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        n_entries = n_entries_bc.value
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        sizes = n_entries_bc.value
         totals: dict[str, np.ndarray] = {}
         for rb in batches:
-            part = batch.count_entries_arrow(rb.column("lang"), rb.column("entry_ids"), n_entries)
+            part = columnar.count_entries_arrow(rb.column("lang"), rb.column("entry_ids"), sizes)
             for lang, counts in part.items():
                 if lang in totals:
                     totals[lang] += counts
@@ -248,12 +255,12 @@ def partial_count_stage(matched: DataFrame, metadata: Metadata, fault_rate: floa
                  pa.array(counts[nz], pa.int64())], schema=pa.schema(
                      [("lang", pa.string()), ("entry_id", pa.int32()), ("count", pa.int64())]))
 
-    partial = matched.select("lang", "entry_ids").mapInArrow(partial_counts, PARTIAL_COUNTS)
+    partial = matched.select("lang", "entry_ids").mapInArrow(run, PARTIAL_COUNTS)
     return partial.groupBy("lang", "entry_id").agg(F.sum("count").cast("long").alias("count"))
 
 
 def choose_and_keep(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], seed: int,
-                    epoch: int = 0, fault_rate: float = 0.0, rows=None) -> DataFrame:
+                    epoch: int = 0, fault_rate: float = 0.0, progress=None) -> DataFrame:
     """One row per image of ``matched`` (which must be ``by_uid``-arranged: hash-partitioned by
     uid and sorted with uid first, so an image's texts are contiguous in one partition): its
     min-hash-chosen text with ``keep_prob`` and the image's ``keep_uniform`` coin. The choice is
@@ -276,8 +283,8 @@ def choose_and_keep(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], se
             done, pending = table.slice(0, complete), table.slice(complete)
             if done.num_rows:
                 yield from _chosen(done, names, probs, seed, epoch)
-            if rows is not None:
-                rows.add(rb.num_rows)
+            if progress is not None:
+                progress.add(rb.num_rows)
             faults.maybe_fail_task(fault_rate, "sample")
         if pending is not None and pending.num_rows:
             yield from _chosen(pending, names, probs, seed, epoch)
@@ -288,9 +295,9 @@ def choose_and_keep(matched: DataFrame, probs_by_lang: dict[str, np.ndarray], se
 def _chosen(table: pa.Table, names: list[str], probs: dict, seed: int, epoch: int) -> Iterator[pa.RecordBatch]:
     """Rows of complete images -> one chosen row per image, in input order."""
     rb = table.combine_chunks().to_batches()[0]
-    keys = batch.sampling_keys_arrow(seed, epoch, rb.column("uid"), rb.column("text"), rb.column("lang"),
-                                     rb.column("entry_ids"), probs)
-    pick = pa.array(batch.chosen_per_image(rb.column("uid"), np.asarray(keys["choice_key"])))
+    keys = columnar.sampling_keys_arrow(seed, epoch, rb.column("uid"), rb.column("text"), rb.column("lang"),
+                                        rb.column("entry_ids"), probs)
+    pick = pa.array(columnar.chosen_per_image(rb.column("uid"), np.asarray(keys["choice_key"])))
     chosen = rb.take(pick)
     yield _arrays(chosen, names, {"keep_prob": keys["keep_prob"].take(pick),
                                   "keep_uniform": keys["keep_uniform"].take(pick)})

@@ -1,21 +1,18 @@
-"""The curation rules applied to column batches (lists/arrays in, arrays out).
+"""Arrow forms of the curation rules: pyarrow arrays in, arrays out, for Spark ``mapInArrow``.
 
-Spark UDFs, the single-process baseline and the training loader call these so that each
-rule exists exactly once. Per-process caches (LID model, automata) live here too: they are
-built lazily inside the worker and never pickled.
+Each function applies the scalar rules of ``validation``, ``ids``, ``lid``, ``matching``,
+``sampling`` and ``balancing`` to a column batch; it never re-states them. The pattern is
+``validation``'s: a vectorised step narrows or groups the rows (a prefilter that proves rows
+valid, one dictionary entry per distinct text, one matcher call per language), then the scalar
+rule decides. Tests check every function against the scalar rules row by row, bit for bit.
 
-Each batch function has an Arrow form (``*_arrow``: pyarrow arrays in and out, for Spark
-``mapInArrow``) and a list form (Python sequences in, lists/NumPy arrays out). Both forms run
-the same helpers below, which apply the scalar rules of ``validation``, ``ids``, ``lid``,
-``matching``, ``sampling`` and ``balancing``; the only per-batch caches are local variables.
+The per-process matcher cache lives here too: built lazily inside each worker, never pickled.
 """
 
 from __future__ import annotations
 
-import gc
 import os
-from collections.abc import Callable, Mapping, Sequence
-from itertools import pairwise
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -62,7 +59,7 @@ def _scatter(values: pa.Array, rows: np.ndarray, n: int) -> pa.Array:
 # --- LID (SPEC §2 steps 1-2) -------------------------------------------------------------------
 
 def _reasons_and_uids(urls: Sequence[object], texts: Sequence[object], uids: Sequence[object] | None,
-                      max_text_chars: int, proven_valid: Sequence[bool] | None
+                      max_text_chars: int, proven_valid: Sequence[bool]
                       ) -> tuple[list[str | None], list[str | None], list[int]]:
     """uid (the given one if a non-empty string, else ``image_uid(url)``), reject reason and the
     indices of rows that go on to LID. Rows in ``proven_valid`` skip ``reject_reason``: the
@@ -73,8 +70,7 @@ def _reasons_and_uids(urls: Sequence[object], texts: Sequence[object], uids: Seq
     todo: list[int] = []
     reject = validation.reject_reason
     given_uids = uids if uids is not None else (None,) * n
-    proven = proven_valid if proven_valid is not None else (False,) * n
-    for i, (url, text, given, ok) in enumerate(zip(urls, texts, given_uids, proven)):
+    for i, (url, text, given, ok) in enumerate(zip(urls, texts, given_uids, proven_valid)):
         if isinstance(given, str) and given:
             out_uid[i] = given
         elif isinstance(url, str):
@@ -99,7 +95,7 @@ def _lid_columns(n: int, todo: Sequence[int], valid_texts: pa.Array, reasons: li
     lang_of = {label: lid.to_metadata_lang(label) for label in set(labels)}
     idx = encoded.indices
     idx_np = idx.to_numpy(zero_copy_only=False).astype(np.int64)
-    row_scores = scores[idx_np]  # float32, compared in float32 as before
+    row_scores = scores[idx_np]  # float32: a float32 score equal to float32(lid_min_score) is kept
     for i in rows[row_scores < lid_min_score].tolist():
         reasons[i] = validation.LOW_LID_SCORE
     label_arr = _scatter(pc.take(pa.array(labels, pa.string()), idx), rows, n)
@@ -113,8 +109,9 @@ def _lid_columns(n: int, todo: Sequence[int], valid_texts: pa.Array, reasons: li
 
 def annotate_lid_arrow(urls: pa.Array, texts: pa.Array, uids: pa.Array | None,
                        max_text_chars: int, lid_min_score: float) -> dict[str, pa.Array]:
-    """``annotate_lid`` for pyarrow arrays: columns uid, lid_label, lang (string), lang_score
-    (float32) and reject_reason (string, null for rows that go on to matching).
+    """Validate rows (SPEC §2 step 1), derive uids and run LID (step 2): columns uid, lid_label,
+    lang (string), lang_score (float32) and reject_reason (string, null for rows that go on to
+    matching; ``low_lid_score`` below ``lid_min_score``).
 
     A vectorized prefilter (``validation.fast_valid_mask``) proves most rows valid; only the
     others are checked with ``validation.reject_reason``."""
@@ -133,22 +130,9 @@ def annotate_lid_arrow(urls: pa.Array, texts: pa.Array, uids: pa.Array | None,
             "lang_score": scores, "reject_reason": pa.array(reasons, pa.string())}
 
 
-def annotate_lid(urls: Sequence[object], texts: Sequence[object], uids: Sequence[object] | None,
-                 max_text_chars: int, lid_min_score: float) -> dict[str, list]:
-    """Validate rows, derive uids and run LID. Returns columns uid, lid_label, lang, lang_score,
-    reject_reason (None for rows that go on to matching)."""
-    out_uid, reasons, todo = _reasons_and_uids(urls, texts, uids, max_text_chars, None)
-    # rows that passed reject_reason hold str without lone surrogates: Arrow can carry them
-    valid_texts = pa.array([texts[i] for i in todo], pa.string())
-    labels, langs, scores = _lid_columns(len(texts), todo, valid_texts, reasons, lid_min_score)
-    return {"uid": out_uid, "lid_label": labels.to_pylist(), "lang": langs.to_pylist(),
-            "lang_score": scores.to_pylist(), "reject_reason": reasons}
-
-
 # --- Matching (SPEC §2 step 3) -----------------------------------------------------------------
 
 _Groups = list[tuple[object, np.ndarray]]  # (lang, row indices)
-_MatchGroup = Callable[[Matcher, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def _split_by_code(rows: np.ndarray, codes: np.ndarray, value_of: Mapping[int, object]) -> _Groups:
@@ -165,11 +149,12 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + np.repeat(starts - (ends - counts), counts)
 
 
-def _match_groups(n: int, groups: _Groups, entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str,
-                  match_group: _MatchGroup) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(offsets int64[n + 1], ids int32, no_metadata mask): row i matched ``ids[offsets[i]:offsets[i + 1]]``
-    (empty for rows outside ``groups``); ``no_metadata`` marks the rows of languages without
-    metadata. ``match_group(matcher, rows)`` gives (id count per row, their ids in row order)."""
+def _match_groups(texts: pa.Array, groups: _Groups, entries_by_lang: Mapping[str, Sequence[str]],
+                  fingerprint: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(offsets int64[n + 1], ids int32, no_metadata mask) over the n ``texts``: row i matched
+    ``ids[offsets[i]:offsets[i + 1]]`` (empty for rows outside ``groups``); ``no_metadata`` marks
+    the rows of languages without metadata."""
+    n = len(texts)
     no_metadata = np.zeros(n, dtype=bool)
     counts = np.zeros(n, dtype=np.int64)
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -177,7 +162,8 @@ def _match_groups(n: int, groups: _Groups, entries_by_lang: Mapping[str, Sequenc
         if lang not in entries_by_lang:
             no_metadata[rows] = True
             continue
-        row_counts, ids = match_group(get_matcher(fingerprint, lang, entries_by_lang[lang]), rows)
+        row_counts, ids = _match_distinct(get_matcher(fingerprint, lang, entries_by_lang[lang]),
+                                          texts.take(pa.array(rows)))
         counts[rows] = row_counts
         parts.append((rows, row_counts, ids))
     offsets = np.zeros(n + 1, dtype=np.int64)
@@ -186,49 +172,6 @@ def _match_groups(n: int, groups: _Groups, entries_by_lang: Mapping[str, Sequenc
     for rows, row_counts, ids in parts:
         values[_ranges(offsets[rows], row_counts)] = ids
     return offsets, values, no_metadata
-
-
-def _match_csr(matcher: Matcher, texts: Sequence[object]) -> tuple[np.ndarray, np.ndarray]:
-    """(id count per text, ids) of ``texts``, all matched in one ``Matcher.match_many_arrays`` call."""
-    offsets, ids = matcher.match_many_arrays(texts)
-    return np.diff(offsets), ids
-
-
-def _match_rows(langs: Sequence[str | None], texts: Sequence[object], prior_reasons: Sequence[str | None],
-                entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str
-                ) -> tuple[list[list[int] | None], list[str | None]]:
-    """(ids, reasons) per row: the matched entry ids (None unless matched) and the final reason
-    (prior reason, no_metadata_language, unmatched, or None = matched). Each language's rows
-    are matched in one ``Matcher.match_many_arrays`` call."""
-    langs, texts = list(langs), list(texts)  # positional indexing below, whatever the sequence
-    todo = [i for i, prior in enumerate(prior_reasons) if prior is None]
-    code_of: dict[object, int] = {}
-    codes = np.fromiter([code_of.setdefault(langs[i], len(code_of)) for i in todo], np.int64, len(todo))
-    groups = _split_by_code(np.asarray(todo, dtype=np.int64), codes, {c: lang for lang, c in code_of.items()})
-    offsets, values, no_metadata = _match_groups(len(langs), groups, entries_by_lang, fingerprint,
-                                                 lambda m, rows: _match_csr(m, [texts[i] for i in rows.tolist()]))
-    unmatched = np.zeros(len(langs), dtype=bool)
-    unmatched[todo] = True
-    unmatched &= (np.diff(offsets) == 0) & ~no_metadata
-    reasons = list(prior_reasons)
-    for rows, reason in ((no_metadata, validation.NO_METADATA_LANGUAGE), (unmatched, validation.UNMATCHED)):
-        for i in np.flatnonzero(rows).tolist():
-            reasons[i] = reason
-    return _id_lists(offsets, values), reasons
-
-
-def _id_lists(offsets: np.ndarray, values: np.ndarray) -> list[list[int] | None]:
-    """``values[offsets[i]:offsets[i + 1]]`` as a list per row, None where empty. The cyclic
-    garbage collector is paused meanwhile: these acyclic lists would trigger a full collection
-    every few thousand rows, which costs more than building them."""
-    bounds, flat = offsets.tolist(), values.tolist()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return [flat[a:b] or None for a, b in pairwise(bounds)]
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _strings(values: pa.Array) -> pa.Array:
@@ -256,14 +199,14 @@ def _match_distinct(matcher: Matcher, texts: pa.Array) -> tuple[np.ndarray, np.n
 
 def match_arrow(langs: pa.Array, texts: pa.Array, prior_reasons: pa.Array,
                 entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str) -> tuple[pa.Array, pa.Array]:
-    """``match_texts`` for pyarrow arrays: (entry_ids as list<int32>, null unless matched;
-    reason as string, null = matched). Each language's distinct texts are matched in one
-    ``Matcher.match_many_arrays`` call and the lists assembled with NumPy."""
+    """Metadata substring matching (SPEC §2 step 3) of the rows without a prior reject reason:
+    (entry_ids as list<int32>, null unless matched; reason as string: the prior reason,
+    ``no_metadata_language``, ``unmatched``, or null = matched). Each language's distinct texts
+    are matched in one ``Matcher.match_many_arrays`` call (equal to ``Matcher.match`` text by
+    text) and the lists assembled with NumPy."""
     langs, texts, prior_reasons = _array(langs), _array(texts), _array(prior_reasons)
     todo = prior_reasons.is_null().to_numpy(zero_copy_only=False)
-    offsets, values, no_metadata = _match_groups(
-        len(langs), _lang_groups(langs, todo), entries_by_lang, fingerprint,
-        lambda m, rows: _match_distinct(m, texts.take(pa.array(rows))))
+    offsets, values, no_metadata = _match_groups(texts, _lang_groups(langs, todo), entries_by_lang, fingerprint)
     if offsets[-1] > np.iinfo(np.int32).max:
         raise OverflowError("too many matched entry ids for one list<int32> array")
     unmatched = np.diff(offsets) == 0
@@ -276,24 +219,7 @@ def match_arrow(langs: pa.Array, texts: pa.Array, prior_reasons: pa.Array,
     return ids, reasons
 
 
-def match_texts(langs: Sequence[str | None], texts: Sequence[str | None],
-                prior_reasons: Sequence[str | None], entries_by_lang: Mapping[str, Sequence[str]],
-                fingerprint: str) -> tuple[list[list[int] | None], list[str | None]]:
-    """Matched entry ids per text and the final reject reason (None = matched)."""
-    return _match_rows(langs, texts, prior_reasons, entries_by_lang, fingerprint)
-
-
 # --- Counting and sampling (SPEC §2 steps 4 and 7) ---------------------------------------------
-
-def _entry_id_lists(entry_ids) -> pa.Array:
-    if isinstance(entry_ids, (pa.Array, pa.ChunkedArray)):
-        return _array(entry_ids)
-    try:
-        return pa.array(entry_ids, pa.list_(pa.int64()))
-    except (pa.ArrowException, TypeError, ValueError):  # e.g. NumPy arrays of another dtype
-        return pa.array([None if ids is None else np.asarray(ids, dtype=np.int64) for ids in entry_ids],
-                        pa.list_(pa.int64()))
-
 
 def _flat(entry_ids: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(lengths per row, flattened entry ids as int64) of a list array; null lists count as empty."""
@@ -315,21 +241,13 @@ def _flat_by_lang(langs: Sequence[object], entry_ids: pa.Array
     return lengths, flat_ids, {lang: flat_codes == code for lang, code in code_of.items()}
 
 
-def _count(langs: Sequence[object], entry_ids: pa.Array, n_entries: Mapping[str, int]) -> dict[str, np.ndarray]:
-    _, flat_ids, masks = _flat_by_lang(langs, entry_ids)
+def count_entries_arrow(langs: pa.Array, entry_ids: pa.Array, n_entries: Mapping[str, int]) -> dict[str, np.ndarray]:
+    """Per language, how many texts matched each entry (SPEC §2 step 4: texts, not occurrences;
+    an entry id appears at most once per text), as int64 arrays of length ``n_entries[lang]``,
+    languages in order of first appearance. ``entry_ids`` is a list array; null lists count nothing."""
+    _, flat_ids, masks = _flat_by_lang(_array(langs).to_pylist(), _array(entry_ids))
     return {lang: np.bincount(flat_ids[mask], minlength=n_entries[lang]).astype(np.int64)
             for lang, mask in masks.items()}
-
-
-def count_entries_arrow(langs: pa.Array, entry_ids: pa.Array, n_entries: Mapping[str, int]) -> dict[str, np.ndarray]:
-    """``count_entries`` for pyarrow arrays (entry_ids: a list array; null lists count nothing)."""
-    return _count(_array(langs).to_pylist(), _array(entry_ids), n_entries)
-
-
-def count_entries(langs: Sequence[str], entry_ids: Sequence[Sequence[int]],
-                  n_entries: Mapping[str, int]) -> dict[str, np.ndarray]:
-    """Per language, how many texts matched each entry (SPEC §2 step 4), as int64 arrays."""
-    return _count(langs, _entry_id_lists(entry_ids), n_entries)
 
 
 def _keep_probabilities(langs: Sequence[object], entry_ids: pa.Array,
@@ -342,21 +260,14 @@ def _keep_probabilities(langs: Sequence[object], entry_ids: pa.Array,
 
 def sampling_keys_arrow(seed: int, epoch: int, uids: pa.Array, texts: pa.Array, langs: pa.Array,
                         entry_ids: pa.Array, probs_by_lang: Mapping[str, np.ndarray]) -> dict[str, pa.Array]:
-    """``sampling_keys`` for pyarrow arrays: choice_key int64, keep_prob and keep_uniform float64."""
+    """Per matched text (SPEC §2 step 7): its min-hash ``choice_key`` (int64, ``sampling.choice_key``),
+    its ``keep_prob`` (float64, ``balancing.keep_probability`` of its entries' probabilities) and
+    its image's coin ``keep_uniform`` (float64, ``sampling.keep_uniform``)."""
     uid_list = _array(uids).to_pylist()
     out = {"choice_key": choice_keys(seed, epoch, uid_list, _array(texts).to_pylist()),
            "keep_prob": _keep_probabilities(_array(langs).to_pylist(), _array(entry_ids), probs_by_lang),
            "keep_uniform": keep_uniforms(seed, epoch, uid_list)}
     return {name: pa.array(values) for name, values in out.items()}
-
-
-def sampling_keys(seed: int, epoch: int, uids: Sequence[str], texts: Sequence[str],
-                  langs: Sequence[str], entry_ids: Sequence[Sequence[int]],
-                  probs_by_lang: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per matched text: its min-hash choice key, its keep probability and its image's coin."""
-    return {"choice_key": choice_keys(seed, epoch, uids, texts),
-            "keep_prob": _keep_probabilities(langs, _entry_id_lists(entry_ids), probs_by_lang),
-            "keep_uniform": keep_uniforms(seed, epoch, uids)}
 
 
 def chosen_per_image(uids: pa.Array, keys: np.ndarray) -> np.ndarray:

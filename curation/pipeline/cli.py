@@ -1,25 +1,29 @@
-"""Command-line entry points: ``python -m curation <stage>``, ``wwclip-<stage>`` and the
-thin ``jobs/<stage>.py`` scripts for ``spark-submit`` all end up in ``main``."""
+"""Command-line entry points: ``python -m curation <stage>``, the ``wwclip-<stage>`` console
+scripts and the thin ``jobs/<stage>.py`` scripts for ``spark-submit`` all end up in ``main``."""
 
 from __future__ import annotations
 
 import logging
 import sys
 
-from curation.config import STAGES, ConfigError, build_parser, config_from_args
+from curation.layout import STAGES
+from curation.pipeline.config import INPUT_STAGES, ConfigError, build_parser, config_from_args
+from curation.spark.fs import FileSystemError
 from curation.spark.tables import TableError
 
 DESCRIPTIONS = {
     "curate": "Run the whole MetaCLIP 2 curation: lid -> match -> count -> thresholds -> sample.",
     "lid": "Language ID of every input text (fastText lid.176) -> texts_lid.",
-    "match": "Per-language metadata substring matching -> matched + rejects.",
-    "count": "Texts per metadata entry per language -> entry_counts.",
+    "match": "Per-language metadata substring matching of texts_lid -> matched + rejects.",
+    "count": "Texts per metadata entry per language, from matched -> entry_counts.",
     "thresholds": "Per-language thresholds from the English tail proportion -> thresholds + entry_probs.",
-    "sample": "Balanced, deterministic sampling of one text per image -> curated.",
+    "sample": "Balanced, deterministic sampling of one text per image of matched -> curated.",
 }
 
 
 def main(argv: list[str] | None = None, stage: str | None = None) -> int:
+    """Parse flags, check the config (and the metadata) before Spark starts, run, print the summary.
+    Exit status 2 on a bad config, input or output (the message says which)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if stage is None:
         if not argv or argv[0] not in DESCRIPTIONS:
@@ -27,22 +31,23 @@ def main(argv: list[str] | None = None, stage: str | None = None) -> int:
                   file=sys.stderr)
             return 2
         stage, argv = argv[0], argv[1:]
-    parser = build_parser(f"wwclip-{stage}", DESCRIPTIONS[stage])
+    parser = build_parser(f"wwclip-{stage}", DESCRIPTIONS[stage], reads_input=stage in INPUT_STAGES)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from curation import pipeline
+    from curation.pipeline.context import load_metadata
+    from curation.pipeline.curate import METADATA_STAGES, run_curate, run_stage
+    from curation.pipeline.summary import format_summary
     from curation.spark.session import get_spark
-    from curation.summary import format_summary
 
     try:
         cfg = config_from_args(args)
-        metadata = pipeline.load_metadata(cfg) if stage in ("curate", "match", "count") else None
+        metadata = load_metadata(cfg) if stage == "curate" or stage in METADATA_STAGES else None
         spark = get_spark(f"wwclip-{stage}", cfg.master, cfg.spark_conf)
         if stage == "curate":
-            stats = pipeline.run_curate(spark, cfg, metadata)
+            stats = run_curate(spark, cfg, metadata)
         else:
-            stats = pipeline.run_stage(spark, cfg, stage, metadata)
-    except (ConfigError, TableError) as exc:
+            stats = run_stage(spark, cfg, stage, metadata)
+    except (ConfigError, TableError, FileSystemError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not cfg.quiet:
@@ -53,6 +58,7 @@ def main(argv: list[str] | None = None, stage: str | None = None) -> int:
 def _entry(stage: str):
     def run() -> None:
         sys.exit(main(stage=stage))
+    run.__doc__ = f"Console script ``wwclip-{stage}``."
     return run
 
 

@@ -1,0 +1,188 @@
+"""The one Hadoop FileSystem helper: every file call the Spark jobs make goes through here.
+
+Paths go through Hadoop's FileSystem API (over py4j), so local paths, HDFS, S3, GCS and DBFS URIs
+all behave the same. Each function is one or a few JVM calls; whole small files are read in
+one call (not one py4j round trip per line). ``write_text`` is the one atomic small-file write
+(temporary file, then rename), used for ``_stats.json``, ``_LOCK`` and ``_SUCCESS`` markers.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import NamedTuple
+
+
+class FileSystemError(RuntimeError):
+    """A file system operation that Hadoop reported as failed (e.g. a rename)."""
+
+
+class FileInfo(NamedTuple):
+    """A data file: its full path as Hadoop prints it, size in bytes and modification time (ms)."""
+
+    path: str
+    size: int
+    mtime: int
+
+
+def hadoop_fs(spark, path: str):
+    """(Hadoop FileSystem, Hadoop Path) for ``path``, with the session's Hadoop configuration."""
+    jpath = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(path)
+    return jpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), jpath
+
+
+def exists(spark, path: str) -> bool:
+    fs, jpath = hadoop_fs(spark, path)
+    return bool(fs.exists(jpath))
+
+
+def path_bytes(spark, path: str) -> int:
+    """Total size of a file or of everything below a directory."""
+    fs, jpath = hadoop_fs(spark, path)
+    return int(fs.getContentSummary(jpath).getLength())
+
+
+def mkdirs(spark, path: str) -> None:
+    fs, jpath = hadoop_fs(spark, path)
+    fs.mkdirs(jpath)
+
+
+def delete(spark, path: str, recursive: bool = True) -> None:
+    """Delete ``path`` (a directory with everything below it); nothing happens if it is missing."""
+    fs, jpath = hadoop_fs(spark, path)
+    if fs.exists(jpath):
+        fs.delete(jpath, recursive)
+
+
+def rename(spark, src: str, dst: str) -> None:
+    """Move ``src`` to ``dst`` (creating ``dst``'s parent); a FileSystemError if Hadoop refuses."""
+    fs, jsrc = hadoop_fs(spark, src)
+    _, jdst = hadoop_fs(spark, dst)
+    fs.mkdirs(jdst.getParent())
+    if not fs.rename(jsrc, jdst):
+        raise FileSystemError(f"could not rename {src} -> {dst}")
+
+
+def create_new(spark, path: str) -> bool:
+    """Create an empty file atomically; False when it already exists (the basis of ``_LOCK``)."""
+    fs, jpath = hadoop_fs(spark, path)
+    return bool(fs.createNewFile(jpath))
+
+
+def copy_from_local(spark, local_path: str, dst: str) -> None:
+    """Copy a local file to ``dst`` (overwriting it)."""
+    fs, jdst = hadoop_fs(spark, dst)
+    fs.copyFromLocalFile(False, True, spark.sparkContext._jvm.org.apache.hadoop.fs.Path(local_path), jdst)
+
+
+def list_names(spark, directory: str) -> list[str]:
+    """Names of the direct children of ``directory``, sorted; [] if it does not exist."""
+    fs, jpath = hadoop_fs(spark, directory)
+    if not fs.exists(jpath):
+        return []
+    return sorted(st.getPath().getName() for st in fs.listStatus(jpath))
+
+
+def list_files(spark, path: str, recursive: bool = True) -> list[FileInfo]:
+    """Every data file at or below ``path``, sorted: files and directories whose name starts
+    with ``_`` or ``.`` below ``path`` are skipped (``_SUCCESS``, ``_delta_log``, ``.crc``, as
+    Spark's readers skip them). ``path`` may be a single file."""
+    fs, jpath = hadoop_fs(spark, path)
+    root = jpath.toString()
+    out = []
+    it = fs.listFiles(jpath, recursive)
+    while it.hasNext():
+        st = it.next()
+        full = st.getPath().toString()
+        if any(part.startswith(("_", ".")) for part in full.replace(root, "").split("/") if part):
+            continue
+        out.append(FileInfo(full, int(st.getLen()), int(st.getModificationTime())))
+    return sorted(out)
+
+
+def glob_files(spark, pattern: str) -> list[str]:
+    """Files matching a path or glob, sorted; a matching directory contributes its direct files;
+    [] if nothing matches."""
+    fs, jpath = hadoop_fs(spark, pattern)
+    statuses = fs.globStatus(jpath)
+    if statuses is None:
+        return []
+    out = []
+    for status in statuses:
+        if status.isDirectory():
+            out.extend(str(s.getPath()) for s in fs.listStatus(status.getPath()) if s.isFile())
+        else:
+            out.append(str(status.getPath()))
+    return sorted(out)
+
+
+def read_ranges(spark, path: str, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
+    """The bytes at each ``(offset, length)`` of ``path`` (fewer at the end of the file), with
+    the file opened once."""
+    fs, jpath = hadoop_fs(spark, path)
+    stream = fs.open(jpath)
+    try:
+        out = []
+        for offset, length in ranges:
+            stream.seek(offset)
+            out.append(bytes(stream.readNBytes(length)))  # byte[] comes back as Python bytes
+        return out
+    finally:
+        stream.close()
+
+
+def read_head(spark, path: str, n_bytes: int, decompress: bool = False) -> bytes:
+    """The first ``n_bytes`` of ``path`` (fewer if it is shorter); with ``decompress``, of its
+    content as decompressed by the Hadoop codec its extension names (``.bz2``, ``.gz``, ...)."""
+    fs, jpath = hadoop_fs(spark, path)
+    stream = fs.open(jpath)
+    if decompress:
+        jvm = spark.sparkContext._jvm
+        codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(
+            spark.sparkContext._jsc.hadoopConfiguration()).getCodec(jpath)
+        if codec is not None:
+            stream = codec.createInputStream(stream)
+    try:
+        return bytes(stream.readNBytes(n_bytes))
+    finally:
+        stream.close()
+
+
+def read_text(spark, path: str) -> str | None:
+    """The whole file as UTF-8 text in one JVM call; None if it does not exist."""
+    fs, jpath = hadoop_fs(spark, path)
+    if not fs.exists(jpath):
+        return None
+    stream = fs.open(jpath)
+    try:
+        data = spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toByteArray(stream)
+        return bytes(data).decode("utf-8")
+    finally:
+        stream.close()
+
+
+def write_text(spark, path: str, text: str) -> None:
+    """Write a small text file atomically: a temporary file next to it, then a rename, so a
+    reader sees the old content or the new one, never a part."""
+    fs, jpath = hadoop_fs(spark, path)
+    tmp = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(f"{path}.{uuid.uuid4().hex}.tmp")
+    out = fs.create(tmp, True)
+    try:
+        out.write(bytearray(text.encode("utf-8")))
+    finally:
+        out.close()
+    if fs.exists(jpath):
+        fs.delete(jpath, False)
+    fs.rename(tmp, jpath)
+
+
+def read_json(spark, path: str) -> dict:
+    """A small JSON object file; {} if it is missing or empty."""
+    text = read_text(spark, path)
+    return json.loads(text) if text else {}
+
+
+def write_json(spark, path: str, obj: dict) -> None:
+    """``obj`` as sorted, indented UTF-8 JSON, written atomically (``write_text``)."""
+    write_text(spark, path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
