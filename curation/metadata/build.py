@@ -4,7 +4,7 @@ Sources, merged per language in this order (an entry keeps the first source that
 imported MetaCLIP JSON files, numbers 0–99, Open Multilingual WordNet lemmas, Wikipedia
 unigrams (top share by frequency), bigrams (PMI threshold) and article titles (top share by
 page views or in-links). All thresholds are flags whose defaults are the MetaCLIP 2 paper's
-values; the rules are in ``curation.metadata_sources.selection``.
+values; the rules are in ``curation.metadata.sources.selection``.
 
 Output: one metadata Parquet file (``curation.metadata`` table format) and ``_stats.json``
 beside it (entries per language and source, candidates, quotas, rejected entries, pages).
@@ -38,25 +38,24 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from urllib.parse import urlparse
 
-from curation.metadata import (
+from curation import localfs
+from curation.layout import STATS_FILE
+from curation.metadata.io import write_metadata_atomic
+from curation.metadata.merge import (
     NUMBERS,
     SOURCE_PRIORITY,
-    Metadata,
-    MetadataError,
     SourcePart,
-    export_metaclip,
     format_source_table,
     merge_languages,
-    read_metaclip_json,
     source_counts,
-    write_metadata_atomic,
 )
-from curation.metadata_sources.selection import SelectionRules, top_share_size
-from curation.metadata_sources.tokenize import normalize_lang
+from curation.metadata.metaclip import export_metaclip, read_metaclip_json
+from curation.metadata.sources.selection import SelectionRules, top_share_size
+from curation.metadata.sources.tokenize import normalize_lang
+from curation.metadata.table import Metadata, MetadataError
 
-log = logging.getLogger("curation.build_metadata")
+log = logging.getLogger("curation.metadata.build")
 BUILDER_VERSION = "metadata-builder-1"
-STATS_FILE = "_stats.json"
 ENGINES = ("spark", "local")
 EXPORT_FORMATS = ("dict", "list")
 
@@ -224,10 +223,11 @@ class BuildResult:
 def _wiki_counts(config: BuildConfig, spark):
     extra = frozenset(config.no_space)
     if config.engine == "local":
-        from curation.metadata_sources.local import LocalCounts
+        from curation.metadata.sources.local import LocalCounts
 
         return LocalCounts.from_files(config.dumps, config.plain_text, config.page_views, extra)
-    from curation.metadata_sources.spark_wiki import SparkCounts, list_files
+    from curation.metadata.sources.spark_wiki import SparkCounts
+    from curation.spark.fs import list_files
 
     if spark is None:
         raise BuildError("the Spark engine needs a SparkSession (or use --engine local)")
@@ -249,7 +249,7 @@ def build_metadata(config: BuildConfig, spark=None) -> BuildResult:
     metaclip = {lang: read_metaclip_json(path) for lang, path in config.metaclip_json.items()}
     wordnet: dict[str, list[str]] = {}
     if config.wordnet or config.wordnet_data_dir:
-        from curation.metadata_sources.wordnet import wordnet_entries
+        from curation.metadata.sources.wordnet import wordnet_entries
 
         wordnet = wordnet_entries(config.wordnet, config.wordnet_data_dir)
     timings["imports"] = time.time() - start
@@ -373,30 +373,18 @@ def write_outputs(result: BuildResult, config: BuildConfig, spark=None) -> None:
     """Write the metadata file (atomically) and ``_stats.json`` beside it."""
     text = json.dumps(result.stats, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     if _is_local(config.output):
-        out = _local(config.output)
-        write_metadata_atomic(result.metadata, out, BUILDER_VERSION)
-        sp = _local(stats_path(config.output))
-        tmp = f"{sp}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, sp)
+        write_metadata_atomic(result.metadata, _local(config.output), BUILDER_VERSION)
+        localfs.write_text(_local(stats_path(config.output)), text)
     else:
         if spark is None:
             raise BuildError(f"--output {config.output} is not a local path: use the Spark engine")
-        from curation.spark.tables import rename_path, write_text
+        from curation.spark import fs
 
         with tempfile.TemporaryDirectory() as tmp:
             local = os.path.join(tmp, "metadata.parquet")
             write_metadata_atomic(result.metadata, local, BUILDER_VERSION)
-            jvm = spark.sparkContext._jvm
-            staging = f"{config.output}.{os.getpid()}.tmp"
-            dst = jvm.org.apache.hadoop.fs.Path(staging)
-            fs = dst.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
-            fs.copyFromLocalFile(False, True, jvm.org.apache.hadoop.fs.Path(local), dst)
-            if fs.exists(jvm.org.apache.hadoop.fs.Path(config.output)):
-                fs.delete(jvm.org.apache.hadoop.fs.Path(config.output), False)
-            rename_path(spark, staging, config.output)
-        write_text(spark, stats_path(config.output), text)
+            fs.put_file(spark, local, config.output)
+        fs.write_text(spark, stats_path(config.output), text)
     if config.export_metaclip:
         export_metaclip(result.metadata, config.export_metaclip, config.export_format)
 
@@ -444,7 +432,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {config.output} ({result.stats['totals']['entries']} entries, "
               f"{result.stats['totals']['languages']} languages) and {stats_path(config.output)}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,7 +4,7 @@
 comes from the Thai National Corpus word frequencies bundled in ``pythainlp`` (CC0). With
 the numbers 0–99 they make a small but real metadata set, so the whole pipeline runs on a
 fresh machine with no download. The built table is committed as
-``curation/data/default_metadata.parquet`` (its version is stored in the file's schema
+``curation/metadata/default_metadata.parquet`` (its version is stored in the file's schema
 metadata); ``python -m curation.default_metadata`` rebuilds it byte-for-byte (same package
 versions) and writes it atomically, so readers never see a partial file.
 
@@ -17,16 +17,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
-from curation.metadata import (
-    NUMBERS,
-    Metadata,
-    SourcePart,
-    default_metadata_path,
-    merge_languages,
-    read_metadata_version,
-    validate_entry,
-    write_metadata_atomic,
-)
+from curation.metadata.io import default_metadata_path, read_metadata_version, write_metadata_atomic
+from curation.metadata.merge import NUMBERS, SourcePart, merge_languages
+from curation.metadata.table import Metadata, validate_entry
 
 DEFAULT_METADATA_VERSION = "wordfreq-default-2"  # 2: Thai from pythainlp's TNC frequencies
 DEFAULT_WORDS_PER_LANGUAGE = 3000
@@ -88,7 +81,8 @@ def build_default_metadata(words_per_language: int = DEFAULT_WORDS_PER_LANGUAGE)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(prog="python -m curation.default_metadata", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output", default=default_metadata_path())
     parser.add_argument("--words-per-language", type=int, default=DEFAULT_WORDS_PER_LANGUAGE)
     args = parser.parse_args(argv)
@@ -97,7 +91,3 @@ def main(argv: list[str] | None = None) -> None:
     total = sum(len(v) for v in metadata.entries.values())
     print(f"wrote {args.output}: {len(metadata.entries)} languages, {total} entries, "
           f"version {read_metadata_version(args.output)}")
-
-
-if __name__ == "__main__":
-    main()
