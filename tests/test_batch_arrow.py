@@ -9,11 +9,12 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curation import batch, demo_data, lid, validation
+from curation import batch, lid, validation
 from curation.balancing import keep_probability
 from curation.hostile_corpus import _CASES
 from curation.ids import image_uid, is_valid_url
 from curation.matching import Matcher, pad_text
+from curation.samples.alt_texts import read_alt_texts_jsonl
 from curation.sampling import choice_key, keep_uniform
 
 MAX = 50
@@ -209,7 +210,7 @@ def test_hostile_corpus():
 
 
 def test_demo_data():
-    table = demo_data.read_alt_texts_jsonl()
+    table = read_alt_texts_jsonl()
     check_rows(table.column("url").to_pylist(), table.column("text").to_pylist(),
                max_text_chars=validation.DEFAULT_MAX_TEXT_CHARS, entries=_demo_entries())
 
