@@ -11,11 +11,12 @@ import pytest
 
 from curation import batch, lid, validation
 from curation.balancing import keep_probability
-from curation.hostile_corpus import _CASES
 from curation.ids import image_uid, is_valid_url
 from curation.matching import Matcher, pad_text
 from curation.samples.alt_texts import read_alt_texts_jsonl
 from curation.sampling import choice_key, keep_uniform
+
+from .fixtures.hostile_corpus import CASES
 
 MAX = 50
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "data", "corpus_1m")
@@ -197,14 +198,14 @@ def test_chunked_and_sliced_inputs():
 
 
 def test_hostile_corpus():
-    rows = [(u, t) for u, t, _ in _CASES if not isinstance(t, bytes)]
+    rows = [(u, t) for u, t, _ in CASES if not isinstance(t, bytes)]
     urls = [u for u, _ in rows]
     texts = [t if not isinstance(t, str) or not any(0xD800 <= ord(c) <= 0xDFFF for c in t) else t.replace(
         "\ud83d", "\ufffd") for _, t in rows]  # Arrow cannot hold a lone surrogate
     texts = [str(t) if isinstance(t, int) else t for t in texts]
     check_rows(urls, texts, max_text_chars=validation.DEFAULT_MAX_TEXT_CHARS)
     # the list form still takes what Arrow cannot carry (lone surrogates, non-str values)
-    raw = [t for _, t, _ in _CASES if not isinstance(t, bytes)]
+    raw = [t for _, t, _ in CASES if not isinstance(t, bytes)]
     out = batch.annotate_lid(urls, raw, None, validation.DEFAULT_MAX_TEXT_CHARS, 0.0)
     assert out == reference_annotate(urls, raw, None, validation.DEFAULT_MAX_TEXT_CHARS, 0.0)
 

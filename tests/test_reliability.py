@@ -13,9 +13,9 @@ import pytest
 
 from curation import pipeline
 from curation.config import ConfigError, CurationConfig
-from curation.hostile_corpus import write_hostile_corpus
 from curation.spark.tables import ConcurrentWriteError, TableError, acquire_lock, read_table, write_table
 
+from .fixtures.hostile_corpus import write_hostile_corpus
 from .pipeline_fixtures import make_rows, table_digests, write_inputs
 
 pytestmark = pytest.mark.spark
