@@ -9,7 +9,7 @@
 
 import sys
 
-from curation.build_metadata import main
+from curation.metadata.build import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,7 +5,7 @@
 # MAGIC Wikipedia dumps (unigrams: top share by frequency; bigrams: PMI; article titles by page views
 # MAGIC or in-links), Open Multilingual WordNet, numbers 0–99 and imported MetaCLIP JSON files,
 # MAGIC merged per language into one metadata table for the curation jobs (`--metadata`).
-# MAGIC The notebook runs `curation.build_metadata` — the same code as `python -m curation.build_metadata`
+# MAGIC The notebook runs `curation.metadata.build` — the same code as `python -m curation.build_metadata`
 # MAGIC — with the job's own flags, then inspects the result. It adds no logic.
 # MAGIC
 # MAGIC `build_args` takes exactly the job's flags, e.g.
@@ -60,7 +60,7 @@ print(build_args)
 
 # COMMAND ----------
 
-from curation.build_metadata import build_metadata, parse_args, report, write_outputs
+from curation.metadata.build import build_metadata, parse_args, report, write_outputs
 
 config = parse_args([*build_args, "--output", params["output"], "--engine", params["engine"]])
 spark = None

@@ -9,12 +9,14 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curation import columnar, demo_data, lid, validation
+from curation import columnar, lid, validation
 from curation.balancing import keep_probability
-from curation.hostile_corpus import _CASES
 from curation.ids import image_uid, is_valid_url
 from curation.matching import Matcher, pad_text
+from curation.samples.alt_texts import read_alt_texts_jsonl
 from curation.sampling import choice_key, keep_uniform
+
+from .fixtures.hostile_corpus import CASES
 
 MAX = 50
 CORPUS = os.path.join(os.path.dirname(__file__), "..", "benchmarks", "data", "corpus_1m")
@@ -190,7 +192,7 @@ def test_chunked_and_sliced_inputs():
 
 
 def test_hostile_corpus():
-    rows = [(u, t) for u, t, _ in _CASES if not isinstance(t, bytes)]
+    rows = [(u, t) for u, t, _ in CASES if not isinstance(t, bytes)]
     urls = [u for u, _ in rows]
     texts = [t if not isinstance(t, str) or not any(0xD800 <= ord(c) <= 0xDFFF for c in t) else t.replace(
         "\ud83d", "\ufffd") for _, t in rows]  # Arrow cannot hold a lone surrogate
@@ -199,7 +201,7 @@ def test_hostile_corpus():
 
 
 def test_demo_data():
-    table = demo_data.read_alt_texts_jsonl()
+    table = read_alt_texts_jsonl()
     check_rows(table.column("url").to_pylist(), table.column("text").to_pylist(),
                max_text_chars=validation.DEFAULT_MAX_TEXT_CHARS, entries=_demo_entries())
 

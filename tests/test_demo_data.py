@@ -1,4 +1,4 @@
-"""The embedded default alt-text sample (curation.demo_data): deterministic, multilingual, messy."""
+"""The embedded default alt-text sample (curation.samples): deterministic, multilingual, messy."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import collections
 import gzip
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import zlib
@@ -13,10 +14,10 @@ import zlib
 import pyarrow as pa
 import pytest
 
-from curation import demo_data
-from curation.demo_data import (BAD_ROW_KINDS, GOOD, MAIN_LANGUAGES, NO_LANGUAGE,
-                                alt_texts_jsonl_bytes, default_alt_texts_path,
-                                generate_alt_texts, read_alt_texts_jsonl, row_kind)
+from curation.samples import alt_texts, default_alt_texts_path
+from curation.samples.alt_texts import (BAD_ROW_KINDS, CATEGORY_WEIGHTS, GOOD, MAIN_LANGUAGES, NO_LANGUAGE,
+                                        alt_texts_jsonl_bytes, generate_alt_texts, read_alt_texts_jsonl,
+                                        row_kind, vocabulary)
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,7 @@ def good_rows(rows) -> list[dict]:
 
 
 def test_schema(default_table):
-    assert default_table.schema == demo_data.SCHEMA
+    assert default_table.schema == alt_texts.SCHEMA
     assert default_table.column_names == ["url", "text", "source_lang"]
     assert 3000 <= default_table.num_rows <= 4000
 
@@ -53,7 +54,7 @@ def test_same_seed_same_table_other_seed_other_table():
 def test_identical_across_processes_and_hash_seeds():
     """No hash()/global RNG: another process with another PYTHONHASHSEED gives the same bytes."""
     expected = hashlib.sha256(alt_texts_jsonl_bytes(generate_alt_texts(200, seed=3))).hexdigest()
-    code = ("import hashlib; from curation.demo_data import alt_texts_jsonl_bytes as b, "
+    code = ("import hashlib; from curation.samples.alt_texts import alt_texts_jsonl_bytes as b, "
             "generate_alt_texts as g; print(hashlib.sha256(b(g(200, seed=3))).hexdigest())")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True,
@@ -70,6 +71,39 @@ def test_committed_file_matches_regeneration(default_table):
     assert committed[4:8] == b"\0\0\0\0"  # gzip mtime 0
     if "ng" not in zlib.ZLIB_RUNTIME_VERSION:  # zlib-ng deflates differently (same content)
         assert committed == fresh
+
+
+def test_documented_cli_rewrites_the_committed_file_byte_for_byte(tmp_path):
+    """``python -m curation.demo_data`` (the shim's documented path) writes exactly the committed sample."""
+    out = tmp_path / "alt.jsonl.gz"
+    subprocess.run([sys.executable, "-m", "curation.demo_data", "--output", str(out)], check=True,
+                   capture_output=True)
+    with open(default_alt_texts_path(), "rb") as f:
+        committed = f.read()
+    assert gzip.decompress(out.read_bytes()) == gzip.decompress(committed)
+    if "ng" not in zlib.ZLIB_RUNTIME_VERSION:
+        assert out.read_bytes() == committed
+
+
+def test_vocabulary_file_covers_every_language_category_and_placeholder():
+    """The vocabulary is data now: every main language has a template per category, and every
+    placeholder of a template has a word list to fill it (a gap would raise mid-generation)."""
+    slots = {"np_animal": "animals", "np_thing": "things", "animal": "animals", "thing": "things",
+             "scene": "scenes", "city": "cities", "people": "people", "food": "foods", "time": "times"}
+    languages = vocabulary()["languages"]
+    assert set(MAIN_LANGUAGES) <= set(languages)
+    for lang in MAIN_LANGUAGES:
+        data = languages[lang]
+        assert data["np_order"] in ("pre", "post"), lang
+        assert set(data["templates"]) == set(CATEGORY_WEIGHTS), lang
+        for templates in data["templates"].values():
+            assert templates and all(isinstance(t, str) for t in templates), lang
+            for name in re.findall(r"\{(\w+)\}", " ".join(templates)):
+                assert data[slots[name]], (lang, name)
+                if name.startswith("np_"):
+                    assert data["adj_" + slots[name]], (lang, name)
+    assert all(len(pair) == 2 and "\ufffd" in pair[1] for pair in vocabulary()["mojibake_captions"])
+    assert not set(vocabulary()["foreign_captions"]) & set(MAIN_LANGUAGES)
 
 
 def test_jsonl_round_trip(default_table):

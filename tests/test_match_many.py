@@ -9,9 +9,10 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from curation import columnar, demo_data, validation
+from curation import columnar, validation
 from curation.matching import SEPARATORS, Matcher
 from curation.metadata import read_metadata
+from curation.samples.alt_texts import read_alt_texts_jsonl
 
 from .test_batch_arrow import reference_match  # the scalar rules, one row at a time
 
@@ -124,7 +125,7 @@ def _demo_entries() -> dict[str, list[str]]:
 
 
 def test_default_metadata_on_demo_alt_texts():
-    texts = demo_data.read_alt_texts_jsonl().column("text").to_pylist()
+    texts = read_alt_texts_jsonl().column("text").to_pylist()
     texts = [t for t in texts if isinstance(t, str)]
     for entries in _demo_entries().values():
         assert_same(Matcher(entries), texts)
@@ -199,7 +200,7 @@ def test_null_text_to_match_raises_as_the_scalar_rule():
 
 
 def test_demo_alt_texts_through_the_batch_functions():
-    table = demo_data.read_alt_texts_jsonl()
+    table = read_alt_texts_jsonl()
     langs, texts = table.column("source_lang").to_pylist(), table.column("text").to_pylist()
     priors = [None if isinstance(t, str) else "null_text" for t in texts]
     expected = check_batch(langs, texts, priors, _demo_entries(), read_metadata(None).fingerprint())

@@ -11,12 +11,12 @@ import threading
 
 import pytest
 
-from curation.hostile_corpus import write_hostile_corpus
 from curation.pipeline.config import ConfigError, CurationConfig
 from curation.pipeline.curate import run_curate, run_stage
 from curation.spark.lock import LockError, acquire_lock
 from curation.spark.tables import ConcurrentWriteError, read_table, write_table
 
+from .fixtures.hostile_corpus import write_hostile_corpus
 from .pipeline_fixtures import make_rows, table_digests, write_inputs
 
 pytestmark = pytest.mark.spark

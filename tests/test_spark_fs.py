@@ -75,7 +75,7 @@ def test_rename_delete_create_new_copy(spark, tmp_path):
     assert fs.create_new(spark, marker) and not fs.create_new(spark, marker)
     local = tmp_path / "local.txt"
     local.write_text("copied")
-    fs.copy_from_local(spark, str(local), str(tmp_path / "copy.txt"))
+    fs.put_file(spark, str(local), str(tmp_path / "copy.txt"))
     assert (tmp_path / "copy.txt").read_text() == "copied"
 
 

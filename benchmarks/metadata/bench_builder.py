@@ -26,9 +26,9 @@ from datetime import date
 
 import numpy as np
 
-from curation.metadata_sources.counting import CountBuffer, count_record
-from curation.metadata_sources.export_xml import DumpPage, write_dump
-from curation.metadata_sources.wikitext import iter_records, open_text, parse_siteinfo, read_head
+from curation.metadata.sources.counting import CountBuffer, count_record
+from curation.metadata.sources.export_xml import DumpPage, write_dump
+from curation.metadata.sources.wikitext import iter_records, open_text, parse_siteinfo, read_head
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "an", "er", "in", "on", "us", "ba", "de", "fu",
@@ -110,8 +110,8 @@ def time_records(path: str, lang: str) -> tuple[int, float]:
 
 
 def time_build(dumps: dict[str, str], engine: str, out_dir: str, spark=None) -> tuple[float, dict]:
-    from curation.build_metadata import BuildConfig, build_metadata, write_outputs
-    from curation.metadata_sources.selection import SelectionRules
+    from curation.metadata.build import BuildConfig, build_metadata, write_outputs
+    from curation.metadata.sources.selection import SelectionRules
 
     config = BuildConfig(dumps={k: [v] for k, v in dumps.items()}, engine=engine,
                          output=os.path.join(out_dir, f"{engine}.parquet"),

@@ -21,7 +21,7 @@ def resolve_input(cfg: CurationConfig) -> tuple[str, str]:
     """(path, format) of the alt-text input; the embedded sample when none is given. ``auto``
     guesses the format from the suffix, else Delta when there is a ``_delta_log``, else Parquet."""
     if cfg.input is None:
-        from curation.demo_data import default_alt_texts_path
+        from curation.samples import default_alt_texts_path
 
         return default_alt_texts_path(), "jsonl"
     fmt = cfg.input_format

@@ -70,12 +70,6 @@ def create_new(spark, path: str) -> bool:
     return bool(fs.createNewFile(jpath))
 
 
-def copy_from_local(spark, local_path: str, dst: str) -> None:
-    """Copy a local file to ``dst`` (overwriting it)."""
-    fs, jdst = hadoop_fs(spark, dst)
-    fs.copyFromLocalFile(False, True, spark.sparkContext._jvm.org.apache.hadoop.fs.Path(local_path), jdst)
-
-
 def list_names(spark, directory: str) -> list[str]:
     """Names of the direct children of ``directory``, sorted; [] if it does not exist."""
     fs, jpath = hadoop_fs(spark, directory)
@@ -162,19 +156,39 @@ def read_text(spark, path: str) -> str | None:
         stream.close()
 
 
+def _staging(spark, path: str):
+    """A temporary path next to ``path`` (same directory, so the final rename stays local)."""
+    return spark.sparkContext._jvm.org.apache.hadoop.fs.Path(f"{path}.{uuid.uuid4().hex}.tmp")
+
+
+def _replace(fs, tmp, jpath) -> None:
+    """Move the complete temporary file ``tmp`` onto ``jpath``, replacing what is there."""
+    if fs.exists(jpath):
+        fs.delete(jpath, False)
+    if not fs.rename(tmp, jpath):
+        fs.delete(tmp, False)
+        raise FileSystemError(f"could not rename {tmp.toString()} -> {jpath.toString()}")
+
+
 def write_text(spark, path: str, text: str) -> None:
     """Write a small text file atomically: a temporary file next to it, then a rename, so a
     reader sees the old content or the new one, never a part."""
     fs, jpath = hadoop_fs(spark, path)
-    tmp = spark.sparkContext._jvm.org.apache.hadoop.fs.Path(f"{path}.{uuid.uuid4().hex}.tmp")
+    tmp = _staging(spark, path)
     out = fs.create(tmp, True)
     try:
         out.write(bytearray(text.encode("utf-8")))
     finally:
         out.close()
-    if fs.exists(jpath):
-        fs.delete(jpath, False)
-    fs.rename(tmp, jpath)
+    _replace(fs, tmp, jpath)
+
+
+def put_file(spark, local_path: str, path: str) -> None:
+    """Copy the local file ``local_path`` to ``path`` atomically (copied beside it, then renamed)."""
+    fs, jpath = hadoop_fs(spark, path)
+    tmp = _staging(spark, path)
+    fs.copyFromLocalFile(False, True, spark.sparkContext._jvm.org.apache.hadoop.fs.Path(local_path), tmp)
+    _replace(fs, tmp, jpath)
 
 
 def read_json(spark, path: str) -> dict:

@@ -17,7 +17,8 @@ from PIL import Image
 # albumentations (imported by img2dataset) would look for updates on PyPI when imported
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 SLOW_SECONDS = 4.0  # the download tests use --timeout 2
-LIFETIME_SECONDS = 900  # the server shuts itself down after this, whatever happens to the tests
+LIFETIME_SECONDS = 3600  # the server shuts itself down after this, whatever happens to the tests
+# (the module takes ~20 min on a loaded 2-core machine: a 900 s lifetime failed its last tests)
 # url kind -> expected outcome (a download_status reason, or None for a downloaded image)
 EXPECTED_REASON = {
     "img": None, "png": None, "missing": "http_404", "error": "http_500", "truncated": "decode_error",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from curation.metadata_sources.export_xml import DumpPage, write_dump
+from curation.metadata.sources.export_xml import DumpPage, write_dump
 
 EN_PAGES = [
     DumpPage("Apple", "{{Infobox fruit|color=red}}\n'''Apple''' is a red fruit.<ref>red red red red</ref>\n"

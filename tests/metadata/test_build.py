@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from curation import build_metadata as B
+from curation.metadata import build as B
 from curation.metadata import NUMBERS, read_metadata, validate_metadata_file
-from curation.metadata_sources.selection import SelectionRules
+from curation.metadata.sources.selection import SelectionRules
 
 from .corpus import (
     EN_BIGRAMS_PMI_3_3,
@@ -258,9 +258,9 @@ def test_curation_pipeline_runs_on_built_metadata(spark, spark_build, tmp_path):
 def test_bz2_dump_split_across_tasks_counts_every_page_once(spark, tmp_path):
     import random
 
-    from curation.metadata_sources.export_xml import DumpPage, write_dump
-    from curation.metadata_sources.local import LocalCounts
-    from curation.metadata_sources.spark_wiki import SparkCounts
+    from curation.metadata.sources.export_xml import DumpPage, write_dump
+    from curation.metadata.sources.local import LocalCounts
+    from curation.metadata.sources.spark_wiki import SparkCounts
 
     rng = random.Random(0)
     words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta"]
@@ -271,7 +271,7 @@ def test_bz2_dump_split_across_tasks_counts_every_page_once(spark, tmp_path):
     previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
     spark.conf.set("spark.sql.files.maxPartitionBytes", str(os.path.getsize(path) // 5))  # 5-6 splits
     try:
-        from curation.metadata_sources.spark_wiki import read_inputs
+        from curation.metadata.sources.spark_wiki import read_inputs
 
         assert read_inputs(spark, {"en": [path]}, {}).rdd.getNumPartitions() >= 5
         counts = SparkCounts.from_inputs(spark, {"en": [path]}, {}, max_keys=1000)  # flushes often

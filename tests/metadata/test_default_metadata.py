@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from curation.default_metadata import (
+from curation.metadata.default import (
     DEFAULT_METADATA_VERSION,
     build_default_metadata,
     main,

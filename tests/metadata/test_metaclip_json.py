@@ -7,6 +7,7 @@ import json
 import pytest
 
 from curation import metadata as M
+from curation.metadata.cli import main as metadata_cli
 
 
 def _dump(path, data):
@@ -42,8 +43,8 @@ def test_parquet_round_trip_through_cli(tmp_path, capsys):
     en = _dump(tmp_path / "metadata.json", ["cat", "dog", "hot dog"])
     ja = _dump(tmp_path / "ja.json", {"0": "", "猫": "w"})
     table = str(tmp_path / "m.parquet")
-    assert M.main(["import-metaclip", f"en={en}", f"ja={ja}", "--output", table]) == 0
-    assert M.main(["export-metaclip", table, str(tmp_path / "out"), "--format", "list"]) == 0
+    assert metadata_cli(["import-metaclip", f"en={en}", f"ja={ja}", "--output", table]) == 0
+    assert metadata_cli(["export-metaclip", table, str(tmp_path / "out"), "--format", "list"]) == 0
     assert json.loads((tmp_path / "out" / "en.json").read_text()) == ["cat", "dog", "hot dog"]
     assert json.loads((tmp_path / "out" / "ja.json").read_text()) == ["0", "猫"]
     capsys.readouterr()
@@ -55,7 +56,7 @@ def test_strict_import_reports_every_invalid_entry(tmp_path, capsys):
         M.metadata_from_metaclip({"en": src})
     text = str(err.value)
     assert "3 problem(s)" in text and "duplicate entry 'cat'" in text and "punctuation only" in text
-    assert M.main(["import-metaclip", f"en={src}", "--output", str(tmp_path / "m.parquet")]) == 1
+    assert metadata_cli(["import-metaclip", f"en={src}", "--output", str(tmp_path / "m.parquet")]) == 1
     assert "duplicate entry" in capsys.readouterr().err
 
 

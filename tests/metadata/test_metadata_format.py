@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation import metadata as M
+from curation.metadata.cli import main as metadata_cli
 
 
 def _table(rows, schema=M.METADATA_SCHEMA):
@@ -112,14 +113,14 @@ def test_format_source_table_has_rows_columns_and_totals():
 def test_cli_validate_exit_codes_and_report(tmp_path, capsys):
     good = str(tmp_path / "good.parquet")
     M.write_metadata_atomic(M.metadata_from_lists({"en": ["cat"]}), good, "v1")
-    assert M.main(["validate", good]) == 0
+    assert metadata_cli(["validate", good]) == 0
     assert "OK" in capsys.readouterr().out
     bad = _write(tmp_path, _table([("en", 0, "cat", "x"), ("en", 1, "cat", "x"), ("en", 2, "!!", "x")]), "bad.parquet")
-    assert M.main(["validate", bad]) == 1
+    assert metadata_cli(["validate", bad]) == 1
     out = capsys.readouterr().out
     assert "INVALID" in out and "duplicate entry 'cat'" in out and "punctuation only" in out
 
 
 def test_cli_validate_default_embedded_metadata(capsys):
-    assert M.main(["validate"]) == 0
+    assert metadata_cli(["validate"]) == 0
     assert "version wordfreq-default-2" in capsys.readouterr().out

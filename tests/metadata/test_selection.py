@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from curation.metadata_sources import selection as S
+from curation.metadata.sources import selection as S
 
 
 @pytest.mark.parametrize("n, share, cap, want", [

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from curation.metadata import validate_entry
-from curation.metadata_sources import tokenize as T
+from curation.metadata.sources import tokenize as T
 
 
 def test_spaced_language_rules():

@@ -6,8 +6,8 @@ import bz2
 
 import pytest
 
-from curation.metadata_sources import wikitext as W
-from curation.metadata_sources.export_xml import DumpPage, page_xml, write_dump
+from curation.metadata.sources import wikitext as W
+from curation.metadata.sources.export_xml import DumpPage, page_xml, write_dump
 
 from .corpus import EN_PAGES
 

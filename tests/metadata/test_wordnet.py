@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import wn
 
-from curation.metadata_sources.wordnet import wordnet_entries, wordnet_lang_to_wiki
+from curation.metadata.sources.wordnet import wordnet_entries, wordnet_lang_to_wiki
 
 WN_LMF = """<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE LexicalResource SYSTEM "http://globalwordnet.github.io/schemas/WN-LMF-1.1.dtd">

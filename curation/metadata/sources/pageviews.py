@@ -13,7 +13,7 @@ spaces in these files; they are turned into spaces to match dump titles.
 
 from __future__ import annotations
 
-from curation.metadata_sources.tokenize import normalize_lang
+from curation.metadata.sources.tokenize import normalize_lang
 
 _WIKIPEDIA_SUFFIXES = ((), ("m",), ("wikipedia",), ("m", "wikipedia"))
 

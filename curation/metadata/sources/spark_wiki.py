@@ -21,79 +21,36 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import pyarrow as pa
 
-from curation.metadata import MAX_ENTRY_CHARS
-from curation.metadata_sources import counting as C
-from curation.metadata_sources.pageviews import parse_pageview_line
-from curation.metadata_sources.selection import (
+from curation.metadata.sources import counting as C
+from curation.metadata.sources.pageviews import parse_pageview_line
+from curation.metadata.sources.selection import (
     bigram_pmi,
     max_word_count_for_pmi,
     rank_bigrams,
     rank_titles,
     rank_unigrams,
 )
-from curation.metadata_sources.tokenize import is_no_space, segmenter_name
-from curation.metadata_sources.wikitext import PAGE_END, SiteInfo, parse_siteinfo
+from curation.metadata.sources.tokenize import is_no_space, segmenter_name
+from curation.metadata.sources.wikitext import PAGE_END, SiteInfo, parse_siteinfo
+from curation.metadata.table import MAX_ENTRY_CHARS
+from curation.spark.fs import read_head
 
 COUNT_SCHEMA = "lang string, kind string, a string, b string, n long"
 VIEW_SCHEMA = "lang string, title string, n long"
 XML, TEXT = "xml", "text"
-HEAD_BYTES = 1 << 16
+HEAD_BYTES = 1 << 16  # enough for <siteinfo>
 _ARROW_COUNT_SCHEMA = pa.schema([("lang", pa.string()), ("kind", pa.string()), ("a", pa.string()),
                                  ("b", pa.string()), ("n", pa.int64())])
 _ARROW_VIEW_SCHEMA = pa.schema([("lang", pa.string()), ("title", pa.string()), ("n", pa.int64())])
 _BATCH_ROWS = 100_000
 
 
-# ---------------------------------------------------------------- files through Hadoop
-
-def _hadoop(spark, path: str):
-    jvm = spark.sparkContext._jvm
-    jpath = jvm.org.apache.hadoop.fs.Path(path)
-    conf = spark.sparkContext._jsc.hadoopConfiguration()
-    return jvm, conf, jpath.getFileSystem(conf), jpath
-
-
-def list_files(spark, pattern: str) -> list[str]:
-    """Files matching a path or glob (any Hadoop file system), sorted; [] if none."""
-    _, _, fs, jpath = _hadoop(spark, pattern)
-    statuses = fs.globStatus(jpath)
-    if statuses is None:
-        return []
-    out = []
-    for status in statuses:
-        if status.isDirectory():
-            out.extend(str(s.getPath()) for s in fs.listStatus(status.getPath()) if s.isFile())
-        else:
-            out.append(str(status.getPath()))
-    return sorted(out)
-
-
-def read_head(spark, path: str, n_bytes: int = HEAD_BYTES) -> str:
-    """First ``n_bytes`` of a (possibly compressed) file, decoded: used for ``<siteinfo>``."""
-    jvm, conf, fs, jpath = _hadoop(spark, path)
-    codec = jvm.org.apache.hadoop.io.compress.CompressionCodecFactory(conf).getCodec(jpath)
-    stream = fs.open(jpath)
-    if codec is not None:
-        stream = codec.createInputStream(stream)
-    try:
-        buf = spark.sparkContext._gateway.new_array(jvm.byte, n_bytes)
-        filled = 0
-        while filled < n_bytes:
-            got = stream.read(buf, filled, n_bytes - filled)
-            if got < 0:
-                break
-            filled += got
-        data = bytes(jvm.java.util.Arrays.copyOf(buf, filled))
-    finally:
-        stream.close()
-    return data.decode("utf-8", errors="ignore")
-
+# ---------------------------------------------------------------- counting
 
 def read_siteinfo(spark, paths: Sequence[str]) -> SiteInfo:
-    return parse_siteinfo(read_head(spark, paths[0]))
+    """``<siteinfo>`` of a dump, from the head of its first file (through Hadoop: any file system)."""
+    return parse_siteinfo(read_head(spark, paths[0], HEAD_BYTES, decompress=True).decode("utf-8", errors="ignore"))
 
-
-# ---------------------------------------------------------------- counting
 
 def read_inputs(spark, dumps: Mapping[str, Sequence[str]], plain_text: Mapping[str, Sequence[str]]):
     """One DataFrame ``(lang, mode, value)``: dump records (``mode='xml'``) and text lines."""

@@ -32,8 +32,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from curation.metadata import MAX_ENTRY_CHARS, validate_entry
-from curation.metadata_sources.tokenize import join_bigram
+from curation.metadata.table import MAX_ENTRY_CHARS, validate_entry
+from curation.metadata.sources.tokenize import join_bigram
 
 # MetaCLIP 2 paper values (SPEC §4).
 UNIGRAM_TOP_SHARE = 0.10

@@ -28,7 +28,7 @@ import unicodedata
 from collections.abc import Callable
 
 from curation.matching import is_cjk_or_similar
-from curation.metadata import MAX_ENTRY_CHARS
+from curation.metadata.table import MAX_ENTRY_CHARS
 
 # MetaCLIP 2's list (hyphenated Wikipedia codes): bigrams are joined without a space.
 METACLIP_NO_SPACE_LANGUAGES = frozenset({"bo", "dz", "ja", "km", "lo", "my", "ryu", "th", "zh",

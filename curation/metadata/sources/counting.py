@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from curation.metadata import validate_entry
-from curation.metadata_sources.tokenize import tokenize
-from curation.metadata_sources.wikitext import (
+from curation.metadata.table import validate_entry
+from curation.metadata.sources.tokenize import tokenize
+from curation.metadata.sources.wikitext import (
     DEFAULT_SITEINFO,
     PageParseError,
     SiteInfo,

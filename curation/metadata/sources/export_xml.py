@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
-from curation.metadata_sources.wikitext import EXPORT_NAMESPACE
+from curation.metadata.sources.wikitext import EXPORT_NAMESPACE
 
 NAMESPACES = ((-2, "Media"), (-1, "Special"), (0, ""), (1, "Talk"), (2, "User"), (3, "User talk"),
               (4, "Wikipedia"), (6, "File"), (10, "Template"), (12, "Help"), (14, "Category"),

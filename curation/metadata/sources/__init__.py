@@ -7,5 +7,5 @@ WordNet and page views into ranked per-language candidate lists.
 - ``wordnet``: Open Multilingual WordNet lemmas from a local WN-LMF file via ``wn``;
 - ``pageviews``: Wikimedia page-view dump lines;
 - ``local``: single-process builder on the same rules (small wikis, tests, benchmark baseline);
-- ``spark_wiki``: the Spark glue (DataFrame in, DataFrame out) used by ``curation.build_metadata``.
+- ``spark_wiki``: the Spark glue (DataFrame in, DataFrame out) used by ``curation.metadata.build``.
 """

@@ -10,9 +10,9 @@ from __future__ import annotations
 import glob
 from collections.abc import Mapping, Sequence
 
-from curation.metadata_sources import counting as C
-from curation.metadata_sources.pageviews import parse_pageview_line
-from curation.metadata_sources.selection import (
+from curation.metadata.sources import counting as C
+from curation.metadata.sources.pageviews import parse_pageview_line
+from curation.metadata.sources.selection import (
     max_word_count_for_pmi,
     rank_bigrams,
     rank_titles,
@@ -20,8 +20,8 @@ from curation.metadata_sources.selection import (
     resolve_redirects,
     title_scores,
 )
-from curation.metadata_sources.tokenize import is_no_space, segmenter_name
-from curation.metadata_sources.wikitext import iter_records, open_text, parse_siteinfo, read_head
+from curation.metadata.sources.tokenize import is_no_space, segmenter_name
+from curation.metadata.sources.wikitext import iter_records, open_text, parse_siteinfo, read_head
 
 
 def expand_paths(paths: Sequence[str]) -> list[str]:

@@ -1,0 +1,5 @@
+import sys
+
+from curation.metadata.cli import main
+
+sys.exit(main())
