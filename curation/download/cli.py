@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from curation.config import ConfigError
+from curation.pipeline.config import ConfigError
 from curation.download.config import build_parser, config_from_args
 from curation.download.stage import format_summary, run_download
 from curation.spark.fs import FileSystemError

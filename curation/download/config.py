@@ -8,7 +8,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, fields
 
-from curation.config import ConfigError, parse_spark_conf
+from curation.pipeline.config import ConfigError, parse_spark_conf
 from curation.spark.tables import FORMATS
 
 SOURCES = ("curated", "matched")

@@ -15,7 +15,7 @@ import signal
 import threading
 from collections.abc import Sequence
 
-from curation.config import ConfigError
+from curation.pipeline.config import ConfigError
 from curation.download.config import DownloadConfig
 from curation.spark.fs import list_names
 

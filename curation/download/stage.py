@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from curation import __version__
-from curation.config import ConfigError
+from curation.pipeline.config import ConfigError
 from curation.download.config import DownloadConfig
 from curation.download.img2dataset import (
     SHARD_DIGITS,

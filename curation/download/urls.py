@@ -11,7 +11,7 @@ import hashlib
 import logging
 import math
 
-from curation.config import ConfigError
+from curation.pipeline.config import ConfigError
 from curation.download.config import DownloadConfig
 from curation.download.img2dataset import completed_shards
 from curation.spark.fs import delete, exists, read_json, write_json

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from curation.metadata_sources.wordnet import clean_lemma, wordnet_lang_to_wiki
+from curation.metadata.sources.wordnet import clean_lemma, wordnet_lang_to_wiki
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
 
