@@ -28,8 +28,9 @@ from curation.balancing import (auto_t_en, counts_by_lang, entry_probabilities, 
 from curation.layout import BATCH_COLUMN, table_path
 from curation.pipeline.config import ConfigError
 from curation.pipeline.context import RunContext
-from curation.pipeline.stats import grouped_counts, lid_section, match_section, sum_by, table_groups
+from curation.pipeline.stats import lid_section, match_section, sum_by, table_groups
 from curation.spark import transforms
+from curation.spark.aggregates import grouped_counts
 from curation.spark.tables import auto_partitions, read_table, table_exists, write_batch, write_table
 
 # ---------------------------------------------------------------- layout of the per-row tables

@@ -17,6 +17,7 @@ from curation.layout import BATCH_COLUMN, STAGE_TABLES
 from curation.lid_codes import LID_TO_METADATA_VERSION
 from curation.pipeline.context import RunContext
 from curation.spark.tables import read_table, table_exists
+from curation.spark.aggregates import grouped_counts
 
 UPSTREAM = {"match": "lid", "count": "match", "thresholds": "count", "sample": "thresholds"}
 
@@ -26,14 +27,6 @@ def now() -> str:
 
 
 # ---------------------------------------------------------------- counts read back from tables
-
-def grouped_counts(df, *columns: str) -> list[tuple]:
-    """One small aggregation job: ``(*values, n)`` per combination of ``columns`` in ``df``."""
-    from pyspark.sql import functions as F
-
-    return [(*(r[c] for c in columns), int(r["n"]))
-            for r in df.groupBy(*columns).agg(F.count(F.lit(1)).alias("n")).collect()]
-
 
 def sum_by(groups: list[tuple], index: int) -> dict[str, int]:
     """The counts (last element) of ``groups`` summed per value at ``index`` (None skipped), sorted."""
