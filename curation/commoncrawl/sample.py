@@ -147,6 +147,11 @@ def wat_response(spec: PageSpec, warc_filename: str, offset: int, record_id: str
     if spec.base_href is not None:
         head["Base"] = spec.base_href
     headers = dict(http_headers(spec, length))
+    http_md: dict = {"Response-Message": {"Status": "200", "Version": "HTTP/1.1", "Reason": "OK"},
+                     "Headers": headers, "Headers-Length": "250", "Entity-Length": str(length),
+                     "Entity-Digest": "sha1:" + hashlib.sha1(spec.url.encode()).hexdigest()[:32].upper()}
+    if "html" in spec.content_type:  # webarchive-commons adds HTML-Metadata to HTML responses only
+        http_md["HTML-Metadata"] = {"Head": head, "Links": wat_links(spec)}
     return {
         "Container": {"Filename": warc_filename, "Compressed": True, "Offset": str(offset),
                       "Gzip-Metadata": {"Inflated-Length": str(length + 400), "Footer-Length": "8",
@@ -158,11 +163,7 @@ def wat_response(spec: PageSpec, warc_filename: str, offset: int, record_id: str
                                      "WARC-Identified-Payload-Type": spec.content_type},
             "Payload-Metadata": {
                 "Actual-Content-Type": "application/http; msgtype=response",
-                "HTTP-Response-Metadata": {
-                    "Response-Message": {"Status": "200", "Version": "HTTP/1.1", "Reason": "OK"},
-                    "Headers": headers, "Headers-Length": "250", "Entity-Length": str(length),
-                    "HTML-Metadata": {"Head": head, "Links": wat_links(spec)},
-                    "Entity-Digest": "sha1:" + hashlib.sha1(spec.url.encode()).hexdigest()[:32].upper()}}}}
+                "HTTP-Response-Metadata": http_md}}}
 
 
 def _wat_side_record(kind: str, spec: PageSpec, warc_filename: str, record_id: str) -> dict:

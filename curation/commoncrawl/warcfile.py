@@ -17,7 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from curation.commoncrawl.gzipstream import GzipMembers
+from curation.commoncrawl.gzipstream import GzipMembers, InputError
+
+
+class NotWarcRecord(InputError):
+    """The stream holds something other than WARC records (warcio also accepts ARC files and
+    reads some plain text as ARC headers: both are refused)."""
 
 
 class Record(NamedTuple):
@@ -103,6 +108,8 @@ def _warcio_records(stream: GzipMembers, source: str, max_bytes: int) -> Iterato
 
     it = ArchiveIterator(stream, no_record_parse=source == "wat", ensure_http_headers=False)
     for rec in it:
+        if rec.format != "warc":
+            raise NotWarcRecord(f"a {rec.format!r} record where a WARC record was expected")
         # warcio's get_record_offset() reads the record to its end: read the body first.
         headers = rec.rec_headers
         target, record_id = headers.get_header("WARC-Target-URI"), headers.get_header("WARC-Record-ID")
