@@ -26,7 +26,7 @@ from typing import NamedTuple
 from curation.commoncrawl.schema import REJECT, ROW, empty_row
 from curation.commoncrawl.settings import ExtractSettings
 from curation.commoncrawl.texts import ATTR_COLUMNS, clean_text, select_texts
-from curation.commoncrawl.urls import NO_SRC, best_srcset_url, document_base, resolve_image_url
+from curation.commoncrawl.urls import NO_SRC, PageResolver, best_srcset_url, document_base
 
 NO_TEXT = "no_text"  # a valid image URL without any text attribute (settings.empty_text="reject")
 BAD_RECORD = "bad_record"  # a record that could not be parsed (invalid JSON, missing target URI, too large)
@@ -104,15 +104,15 @@ def bad_record(ctx: RecordContext, counters: Counters, detail: str, page_url: st
     return row
 
 
-def link_url(link: ImageLink, base_url: str) -> tuple[str | None, str | None, str | None]:
+def link_url(link: ImageLink, resolve: PageResolver) -> tuple[str | None, str | None, str | None]:
     """``(url, url_attr, reason)``: the image URL and the attribute it came from, or the reject
     reason (see the module docstring for the src -> srcset fallback)."""
-    url, reason = resolve_image_url(link.src, base_url)
+    url, reason = resolve(link.src)
     if url is not None:
         return url, "src", None
     candidate = best_srcset_url(link.srcset)
     if candidate is not None:
-        alt_url, alt_reason = resolve_image_url(candidate, base_url)
+        alt_url, alt_reason = resolve(candidate)
         if alt_url is not None:
             return alt_url, "srcset", None
         if reason == NO_SRC:
@@ -123,12 +123,12 @@ def link_url(link: ImageLink, base_url: str) -> tuple[str | None, str | None, st
 def page_rows(page: Page, ctx: RecordContext, settings: ExtractSettings, counters: Counters) -> Iterator[dict]:
     """Rows and rejects of one page, in link order; updates ``counters``."""
     counters.pages += 1
-    base_url = document_base(page.page_url, page.base_href)
+    resolve = PageResolver(document_base(page.page_url, page.base_href))
     for index, link in enumerate(page.links):
         counters.links += 1
         cleaned = {"alt": clean_text(link.alt), "title": clean_text(link.title),
                    "data-image-title": clean_text(link.data_image_title)}
-        url, url_attr, reason = link_url(link, base_url)
+        url, url_attr, reason = link_url(link, resolve)
         texts = select_texts(cleaned, settings.text_attrs, settings.text_mode)
         if url is None or (not texts and settings.empty_text == "reject"):
             counters.rejects += 1

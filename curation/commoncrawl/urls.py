@@ -134,6 +134,54 @@ def resolve_image_url(value: str | None, base_url: str) -> tuple[str | None, str
     return url, None
 
 
+# ---------------------------------------------------------------- fast paths
+
+# The common shapes of a src, for which RFC 3986 joining is string concatenation: an absolute
+# http(s) URL without port, userinfo, params or fragment; a root-relative path; a plain relative
+# path. Characters are the URL code points that need no encoding; ";" (params), ":" in relative
+# paths (could be a scheme), "#", whitespace, "\\" and dot segments always take the general path.
+_PATH_CHARS = r"[A-Za-z0-9\-._~%!$&'()*+,=@/]"
+_QUERY = r"(?:\?[A-Za-z0-9\-._~%!$&'()*+,;=:@/?]+)?"
+_FAST_ABSOLUTE = re.compile(r"(https?)://([A-Za-z0-9.\-]+)((?:/" + _PATH_CHARS[:-1] + r":]*)?" + _QUERY + ")",
+                            re.ASCII)
+_FAST_ROOTED = re.compile(r"/(?!/)" + _PATH_CHARS + "*" + _QUERY, re.ASCII)
+_FAST_RELATIVE = re.compile(r"[A-Za-z0-9_\-~%!$&'()*+,=@]" + _PATH_CHARS + "*" + _QUERY, re.ASCII)
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|\?|$)")
+
+
+class PageResolver:
+    """:func:`resolve_image_url` for every link of one page, with the document base parsed once.
+
+    Links of the shapes above are joined by concatenation; everything else goes through
+    :func:`resolve_image_url` itself. Both give identical results (a test compares them on the
+    hostile corpus, the generated sample and random strings); this only saves the per-link
+    ``urljoin`` (half of the CPU time of a WAT page)."""
+
+    __slots__ = ("base_url", "_origin", "_dir")
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self._origin = self._dir = None
+        match = _FAST_ABSOLUTE.fullmatch(base_url.split("#", 1)[0])
+        if match:
+            path = match.group(3).split("?", 1)[0]
+            if "//" not in path and not _DOT_SEGMENT.search(path):
+                self._origin = f"{match.group(1)}://{match.group(2).lower()}"
+                self._dir = path[:path.rfind("/") + 1] if path else "/"
+
+    def __call__(self, value: str | None) -> tuple[str | None, str | None]:
+        if value and len(value) < MAX_URL_CHARS - 100 and not _DOT_SEGMENT.search(value):
+            match = _FAST_ABSOLUTE.fullmatch(value)
+            if match:
+                return f"{match.group(1)}://{match.group(2).lower()}{match.group(3)}", None
+            if self._origin is not None:
+                if _FAST_ROOTED.fullmatch(value):
+                    return self._origin + value, None
+                if "//" not in value and _FAST_RELATIVE.fullmatch(value):
+                    return self._origin + self._dir + value, None
+        return resolve_image_url(value, self.base_url)
+
+
 # ---------------------------------------------------------------- srcset
 
 def parse_srcset(value: str | None) -> list[tuple[str, float | None, float | None]]:

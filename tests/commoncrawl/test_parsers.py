@@ -162,3 +162,19 @@ def test_page_rows_empty_text_and_mode_settings():
     rows, c = _rows(PAGE, text_attrs=("title",))
     assert [r["text"] for r in rows if r["kind"] == "row"] == ["Title"]
     assert c.rejects == 5  # x.jpg has a title; Lazy, y, z: no_text; js, no_src
+
+
+def test_settings_fingerprint_and_validation():
+    base = ExtractSettings()
+    assert base.fingerprint() == ExtractSettings(reader="warcio").fingerprint()  # readers give the same rows
+    for other in (ExtractSettings(text_mode="first"), ExtractSettings(source="warc"), ExtractSettings(crawl="X"),
+                  ExtractSettings(empty_text="keep"), ExtractSettings(text_attrs=("alt",)),
+                  ExtractSettings(max_record_bytes=10_000)):
+        assert other.fingerprint() != base.fingerprint()
+    from curation.commoncrawl.settings import SettingsError
+
+    for bad in (dict(source="wet"), dict(reader="x"), dict(text_mode="any"), dict(empty_text="skip"),
+                dict(text_attrs=()), dict(text_attrs=("alt", "src")), dict(text_attrs=("alt", "alt")),
+                dict(max_record_bytes=10), dict(crawl=" ")):
+        with pytest.raises(SettingsError):
+            ExtractSettings(**bad).validate()

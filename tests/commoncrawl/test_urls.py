@@ -1,5 +1,7 @@
 """Image URL resolution, srcset choice and reject reasons (hand-computed cases)."""
 
+import zlib
+
 import pytest
 
 from curation.commoncrawl.urls import (BAD_SCHEME, DATA_URI, MALFORMED_URL, NO_SRC, URL_TOO_LONG, best_srcset_url,
@@ -98,3 +100,37 @@ def test_best_srcset_candidate():
     assert best_srcset_url("x.jpg 3x, w.jpg 200w") == "w.jpg"  # widths win over densities
     assert best_srcset_url("only.jpg") == "only.jpg"
     assert best_srcset_url("bad.jpg 0w") is None and best_srcset_url(None) is None
+
+
+# ---------------------------------------------------------------- fast paths == the general rule
+
+BASES = [PAGE, "https://h.example", "https://h.example/", "http://H.Example/a/b", "https://h.example/a//b/c.html",
+         "https://h.example/a/./b/c", "https://h.example:8080/x/y", "HTTPS://h.example/x", "https://u@h.example/x/",
+         "https://h.example/x?q=/../", "https://h.example/dir/#frag", "not a url", "https://h.example/a;p/b"]
+ALPHABET = "ab/.:?#;%&=@-_~+, \t\nAZ09/..//?" + "é"
+
+
+def _fuzz_values(seed, n=2000):
+    import random
+
+    rng = random.Random(seed)
+    fixed = ["a.jpg", "/a.jpg", "//c.example/a.jpg", "https://C.example/A.jpg?x=1&y=2", "http://c.example",
+             "a//b.jpg", "./a.jpg", "../a.jpg", "a/../b.jpg", ".hidden.jpg", "a.jpg?", "a.jpg?x=/../y", "?x=1",
+             "a.jpg;p=1", "x:y.jpg", "https://c.example/a:b.jpg", "https://c.example:443/a.jpg", "/a/./b.jpg",
+             "a/.", "a/..", "https://c.example/a/../b.jpg", "~user/a.jpg", "-a.jpg", "%7Ea.jpg", "@a.jpg",
+             "https://c.example/a.jpg#f", "", None, "https://c.example?x", "http://c.example/?", "/?x", "/"]
+    out = list(fixed)
+    for _ in range(n):
+        out.append("".join(rng.choice(ALPHABET) for _ in range(rng.randrange(1, 14))))
+        prefix = rng.choice(["", "/", "//c.example/", "http://c.example/", "https://C.EXAMPLE", "../", "./"])
+        out.append(prefix + "".join(rng.choice("ab/.?&=%;:#") for _ in range(rng.randrange(0, 8))))
+    return out
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_page_resolver_equals_resolve_image_url(base):
+    from curation.commoncrawl.urls import PageResolver
+
+    resolver = PageResolver(document_base(base, None))
+    for value in _fuzz_values(zlib.crc32(base.encode())):
+        assert resolver(value) == resolve_image_url(value, resolver.base_url), (base, value)
