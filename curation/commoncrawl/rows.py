@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from curation.commoncrawl.schema import REJECT, ROW, empty_row
 from curation.commoncrawl.settings import ExtractSettings
-from curation.commoncrawl.texts import ATTR_COLUMNS, clean_text, select_texts
+from curation.commoncrawl.texts import clean_text, select_texts
 from curation.commoncrawl.urls import NO_SRC, PageResolver, best_srcset_url, document_base
 
 NO_TEXT = "no_text"  # a valid image URL without any text attribute (settings.empty_text="reject")
@@ -124,29 +124,31 @@ def page_rows(page: Page, ctx: RecordContext, settings: ExtractSettings, counter
     """Rows and rejects of one page, in link order; updates ``counters``."""
     counters.pages += 1
     resolve = PageResolver(document_base(page.page_url, page.base_href))
+    reject_template, row_template = _base(REJECT, page, ctx), _base(ROW, page, ctx)
+    attrs, mode, empty_text = settings.text_attrs, settings.text_mode, settings.empty_text
     for index, link in enumerate(page.links):
         counters.links += 1
-        cleaned = {"alt": clean_text(link.alt), "title": clean_text(link.title),
-                   "data-image-title": clean_text(link.data_image_title)}
+        alt, title, data_title = clean_text(link.alt), clean_text(link.title), clean_text(link.data_image_title)
+        cleaned = {"alt": alt, "title": title, "data-image-title": data_title}
         url, url_attr, reason = link_url(link, resolve)
-        texts = select_texts(cleaned, settings.text_attrs, settings.text_mode)
-        if url is None or (not texts and settings.empty_text == "reject"):
+        texts = select_texts(cleaned, attrs, mode)
+        if url is None or (not texts and empty_text == "reject"):
             counters.rejects += 1
-            row = _base(REJECT, page, ctx)
+            row = reject_template.copy()
             row.update(reason=reason or NO_TEXT, raw_url=link.src if link.src or not link.srcset else link.srcset,
-                       url=url, link_index=index, text=texts[0][1] if texts else None)
-            row.update({ATTR_COLUMNS[a]: v for a, v in cleaned.items()})
+                       url=url, link_index=index, text=texts[0][1] if texts else None, alt=alt, title=title,
+                       data_image_title=data_title)
             yield row
             continue
         if not texts:
-            if settings.empty_text == "drop":
+            if empty_text == "drop":
                 counters.no_text_dropped += 1
                 continue
             texts = [(None, None)]  # empty_text == "keep": one row with a null text
         counters.link_rows += 1
         for attr, text in texts:
             counters.rows += 1
-            row = _base(ROW, page, ctx)
-            row.update(url=url, url_attr=url_attr, link_index=index, text=text, text_source=attr)
-            row.update({ATTR_COLUMNS[a]: v for a, v in cleaned.items()})
+            row = row_template.copy()
+            row.update(url=url, url_attr=url_attr, link_index=index, text=text, text_source=attr, alt=alt, title=title,
+                       data_image_title=data_title)
             yield row

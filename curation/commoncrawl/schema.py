@@ -73,8 +73,9 @@ REJECT_COLUMNS = ("reason", "detail", "raw_url", "url", "text", "alt", "title", 
 FILE_COLUMNS = ("source_file", "crawl", "status", "error", *COUNTERS, "bytes", "seconds", "fingerprint")
 
 
+_EMPTY = dict.fromkeys(PART.names)
+
+
 def empty_row(kind: str) -> dict:
     """A part row with every column null except ``kind``."""
-    row = dict.fromkeys(PART.names)
-    row["kind"] = kind
-    return row
+    return {**_EMPTY, "kind": kind}

