@@ -4,7 +4,8 @@ An ``--input`` value is one of (values may also be comma-separated, and the flag
 
 - a file path or URI (``/data/x.warc.wat.gz``, ``s3a://bucket/x.wat.gz``, ``hdfs://nn/x``,
   ``https://data.commoncrawl.org/crawl-data/...``);
-- a glob (``/data/wat/*.wat.gz``, ``s3a://bucket/CC-MAIN-2024-22/**/wat/*.gz``);
+- a glob (``/data/wat/*.wat.gz``, ``s3a://bucket/CC-MAIN-2024-22/**/wat/*.gz``); names starting
+  with ``.`` or ``_`` are skipped (hidden files, Spark/Hadoop markers), as in folders;
 - a directory: every ``*.warc``, ``*.wat``, ``*.warc.gz``, ``*.wat.gz`` below it;
 - a list file, one path per line (``#`` comments and blank lines skipped): ``@paths.txt``, or
   any name ending in ``.paths``, ``.paths.gz``, ``.txt`` or ``.lst`` (Common Crawl publishes
@@ -117,7 +118,8 @@ def _expand_one(value: str) -> list[str]:
     """A path, glob or directory -> files (remote plain paths are taken as they are)."""
     if any(ch in value for ch in "*?["):
         fs, root = _fs(value)
-        found = sorted(p for p in fs.glob(root) if not fs.isdir(p))
+        found = sorted(p for p in fs.glob(root)
+                       if not posixpath.basename(p).startswith((".", "_")) and not fs.isdir(p))
         if not found:
             raise InputListError(f"--input {value}: the pattern matches no file")
         return [_with_scheme(value, p) for p in found]

@@ -361,29 +361,40 @@ def realistic_pages(n_pages: int, seed: int = 0, n_sites: int | None = None) -> 
                        text=filler[start:start + rng.randrange(2_000, 30_000)])
 
 
-def write_sample(output: str, n_pages: int = 2000, n_files: int = 2, seed: int = 0, crawl: str = DEFAULT_CRAWL,
-                 formats: tuple[str, ...] = ("wat", "warc")) -> dict[str, list[str]]:
-    """Write the sample (see module docstring); returns the written paths per format."""
-    written: dict[str, list[str]] = {fmt: [] for fmt in formats}
+def _write_file(output: str, f: int, count: int, seed: int, crawl: str, formats: tuple[str, ...]) -> dict[str, str]:
+    """Write file pair number ``f`` (``count`` pages); returns its path per format."""
+    pages = list(realistic_pages(count, seed=seed * 1_000_003 + f))
     seg = os.path.join(output, "crawl-data", crawl, "segments", SEGMENT)
+    name = f"{crawl}-20260220100000-{f:05d}"
+    warc_path = os.path.join(seg, "warc", f"{name}.warc.gz")
+    out, records = {}, None
+    if "warc" in formats:
+        os.makedirs(os.path.dirname(warc_path), exist_ok=True)
+        records = write_warc(warc_path, pages)
+        out["warc"] = warc_path
+    if "wat" in formats:
+        wat_path = os.path.join(seg, "wat", f"{name}.warc.wat.gz")
+        os.makedirs(os.path.dirname(wat_path), exist_ok=True)
+        write_wat(wat_path, pages, os.path.basename(warc_path), records)
+        out["wat"] = wat_path
+    return out
+
+
+def write_sample(output: str, n_pages: int = 2000, n_files: int = 2, seed: int = 0, crawl: str = DEFAULT_CRAWL,
+                 formats: tuple[str, ...] = ("wat", "warc"), processes: int = 1) -> dict[str, list[str]]:
+    """Write the sample (see module docstring); returns the written paths per format. Files are
+    independent (one seed each), so ``processes`` > 1 writes them in parallel, byte-identically."""
     per_file = math.ceil(n_pages / n_files)
-    for f in range(n_files):
-        count = min(per_file, n_pages - f * per_file)
-        if count <= 0:
-            break
-        pages = list(realistic_pages(count, seed=seed * 1_000_003 + f))
-        name = f"{crawl}-20260220100000-{f:05d}"
-        warc_path = os.path.join(seg, "warc", f"{name}.warc.gz")
-        records = None
-        if "warc" in formats:
-            os.makedirs(os.path.dirname(warc_path), exist_ok=True)
-            records = write_warc(warc_path, pages)
-            written["warc"].append(warc_path)
-        if "wat" in formats:
-            wat_path = os.path.join(seg, "wat", f"{name}.warc.wat.gz")
-            os.makedirs(os.path.dirname(wat_path), exist_ok=True)
-            write_wat(wat_path, pages, os.path.basename(warc_path), records)
-            written["wat"].append(wat_path)
+    jobs = [(output, f, min(per_file, n_pages - f * per_file), seed, crawl, formats) for f in range(n_files)
+            if n_pages - f * per_file > 0]
+    if processes > 1:
+        from multiprocessing import get_context
+
+        with get_context("spawn").Pool(processes) as pool:
+            done = pool.starmap(_write_file, jobs)
+    else:
+        done = [_write_file(*job) for job in jobs]
+    written: dict[str, list[str]] = {fmt: [d[fmt] for d in done] for fmt in formats}
     for fmt, paths in written.items():
         with open(os.path.join(output, f"{fmt}.paths"), "w", encoding="utf-8") as handle:
             handle.writelines(os.path.relpath(p, output) + "\n" for p in paths)
