@@ -125,13 +125,15 @@ def _section(cfg: ExtractConfig, files: list[str], file_rows: list[dict], rows_o
         "extract_rejects rows = rejects counted": n_rejects == totals["rejects"],
     }
     return {
-        "input": cfg.inputs, "format": cfg.format, "settings": asdict(cfg.settings), "fingerprint": cfg.settings.fingerprint(),
+        "input": cfg.inputs, "format": cfg.format, "settings": asdict(cfg.settings),
+        "fingerprint": cfg.settings.fingerprint(),
         "files": {"total": len(files), "extracted_this_run": extracted, "reused": reused, "by_status": by_status},
         "bad_files": bad[:BAD_FILES_LISTED], "bad_files_total": len(bad),
         **totals, "rows_extracted": totals["rows"], "rows_out": rows_out,
         "duplicates_collapsed": totals["rows"] - rows_out, "rejects_by_reason": reject_reasons,
         "accounting": accounting, "accounting_ok": all(accounting.values()),
-        "compressed_bytes": _sum(file_rows, "bytes"), "task_seconds": round(sum(r["seconds"] or 0 for r in file_rows), 2),
+        "compressed_bytes": _sum(file_rows, "bytes"),
+        "task_seconds": round(sum(r["seconds"] or 0 for r in file_rows), 2),
         "seconds": round(seconds, 2),
     }
 

@@ -71,7 +71,7 @@ def test_cut_exactly_at_a_member_boundary_is_a_shorter_valid_file():
 
 def test_corrupt_data_and_crc_raise():
     parts, data = members(10)
-    start, end = member_starts(data)[4], member_starts(data)[5]
+    end = member_starts(data)[5]
     flipped = bytearray(data)
     flipped[end - 6] ^= 0xFF  # inside the CRC-32 / ISIZE trailer of member 4
     with pytest.raises(CorruptInput):
