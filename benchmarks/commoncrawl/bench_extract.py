@@ -190,6 +190,8 @@ def write_report(results: dict, path_md: str) -> None:
              results["extract_file_fastwarc_first"]["cpu_seconds"]),
             ("extract_file, first file (warcio)", results["extract_file_warcio"], 1,
              results["extract_file_warcio"]["cpu_seconds"])]
+    if results["extract_file_fastwarc_first"] == p:  # --single-process-files 1: the same run
+        runs.pop(2)
     for name, r, cores, cpu in runs:
         rr, rw = rates(r, cpu), rates(r, r["wall_seconds"], cores)
         lines.append(f"| {name} | {cores} | {r['wall_seconds']} | {cpu} | {rr['records_per_s_per_core']:,} | "
@@ -206,6 +208,10 @@ def write_report(results: dict, path_md: str) -> None:
                       f"(JVM start included); peak Python worker RSS {s['peak_python_worker_rss_mb']} MB, "
                       f"peak JVM RSS {s['peak_jvm_rss_mb']} MB; task seconds (sum of per-file times) "
                       f"{s['task_seconds']}."]
+    lines += ["", "Regenerate this file from results.json without re-running: `python -c \"import json; "
+              "from benchmarks.commoncrawl.bench_extract import write_report; "
+              "write_report(json.load(open('benchmarks/commoncrawl/results.json')), "
+              "'benchmarks/commoncrawl/RESULTS.md')\"`."]
     lines += ["", "Rows: the baseline counts MetaCLIP's texts (non-empty alt/title/data-image-title of IMG@/src "
               "links, no URL checks); extract_file and Spark count output rows before dedup (data:, bad-scheme "
               "and malformed links are rejects, not rows; entities decoded; rejects written too).", ""]
