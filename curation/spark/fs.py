@@ -78,6 +78,14 @@ def list_names(spark, directory: str) -> list[str]:
     return sorted(st.getPath().getName() for st in fs.listStatus(jpath))
 
 
+def list_dirs(spark, directory: str) -> list[str]:
+    """Names of the sub-directories of ``directory``, sorted; [] if it does not exist."""
+    fs, jpath = hadoop_fs(spark, directory)
+    if not fs.exists(jpath):
+        return []
+    return sorted(s.getPath().getName() for s in fs.listStatus(jpath) if s.isDirectory())
+
+
 def list_files(spark, path: str, recursive: bool = True) -> list[FileInfo]:
     """Every data file at or below ``path``, sorted: files and directories whose name starts
     with ``_`` or ``.`` below ``path`` are skipped (``_SUCCESS``, ``_delta_log``, ``.crc``, as

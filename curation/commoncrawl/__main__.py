@@ -1,0 +1,5 @@
+import sys
+
+from curation.commoncrawl.cli import main
+
+sys.exit(main())
