@@ -110,9 +110,12 @@ def zero_shot_classifier(model, tokenizer: Callable, classnames: Sequence[str], 
 
 
 def accuracy(logits: torch.Tensor, labels: torch.Tensor, ks: Sequence[int] = (1, 5)) -> dict[str, float]:
+    """Top-K accuracy for the K not above the class count; ties between classes go to the lower
+    class index (the rank rule of ``recall_at_k``), so results do not depend on ``topk``'s order."""
     ks = [k for k in ks if k <= logits.shape[1]]
-    hits = logits.topk(max(ks), dim=1).indices == labels[:, None]
-    return {f"top{k}": float(hits[:, :k].any(dim=1).float().mean()) for k in ks}
+    labels = labels.to(logits.device)
+    rank = _ranks(logits, logits.gather(1, labels[:, None])[:, 0], labels)
+    return {f"top{k}": float((rank < k).double().mean()) for k in ks}
 
 
 def zero_shot_tasks(model, tokenizer: Callable, preprocess: Callable, image_payloads: Sequence[object],

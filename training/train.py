@@ -44,7 +44,8 @@ class TrainConfig:
 
     data: DataConfig
     output_dir: str
-    model: str = "wwclip-tiny"
+    model: str | None = "wwclip-tiny"  # None only with ``pretrained``: the config found with the checkpoint
+    pretrained: str | None = None  # local open_clip checkpoint to start from (training.pretrained)
     tokenizer: str | None = None  # HF tokenizer path/name; None: train one on the data's texts
     tokenizer_vocab_size: int = 32_000
     tokenizer_max_texts: int = 2_000_000
@@ -90,6 +91,10 @@ class TrainConfig:
         if self.lr <= 0 or self.warmup_steps < 0:
             raise ValueError("lr must be > 0 and warmup_steps >= 0")
         self.betas = tuple(self.betas)  # type: ignore[assignment]
+        if self.pretrained is None and not self.model:
+            raise ValueError("model is required unless a pretrained checkpoint gives the config")
+        if self.pretrained is not None and (self.context_length is not None or self.text_vocab_size is not None):
+            raise ValueError("a pretrained checkpoint fixes context_length and the text vocabulary; leave them unset")
 
 
 @dataclass
@@ -375,10 +380,18 @@ def train(cfg: TrainConfig) -> dict:
         pins = {"version": state.get("table_version"), "entry_probs_version": state.get("entry_probs_version")}
         pins = {k: int(v) for k, v in pins.items() if v is not None and getattr(cfg.data, k) is None}
         cfg = replace(cfg, data=replace(cfg.data, **pins))
-    context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
-    tokenizer = prepare_tokenizer(cfg, context_length, info)
-    model, model_cfg = create_model(cfg.model, tokenizer, device=info.device, grad_checkpointing=cfg.grad_checkpointing,
-                                    context_length=context_length, vocab_size=cfg.text_vocab_size)
+    if cfg.pretrained:  # config, tokenizer and weights from the checkpoint (weights: unless resuming)
+        from training.pretrained import load_pretrained
+
+        model, model_cfg, tokenizer = load_pretrained(cfg.pretrained, model=cfg.model, tokenizer=cfg.tokenizer,
+                                                      device=info.device, grad_checkpointing=cfg.grad_checkpointing,
+                                                      weights=state is None)
+    else:
+        context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
+        tokenizer = prepare_tokenizer(cfg, context_length, info)
+        model, model_cfg = create_model(cfg.model, tokenizer, device=info.device,
+                                        grad_checkpointing=cfg.grad_checkpointing, context_length=context_length,
+                                        vocab_size=cfg.text_vocab_size)
     train_tf, _ = image_transforms(model_cfg)
     dataset = CuratedDataset(cfg.data, batch_size=cfg.batch_size, rank=info.rank, world_size=info.world_size,
                              image_transform=train_tf, tokenizer=tokenizer, drop_last=True)
