@@ -139,8 +139,8 @@ def read_xm3600(root: str, languages: Sequence[str] | None = None, field: str = 
         missing = sorted(wanted - {lang.lower() for lang in texts})
         if missing:
             raise ValueError(f"XM3600 has no captions for {missing}; it has {sorted(texts)}")
-    return CaptionSet(image_ids=ids, image_paths=[os.path.join(images_dir, f"{k}.jpg") for k in ids],
-                      captions={lang: (texts[lang], np.asarray(owners[lang], dtype=np.int64)) for lang in sorted(texts)})
+    captions = {lang: (texts[lang], np.asarray(owners[lang], dtype=np.int64)) for lang in sorted(texts)}
+    return CaptionSet(image_ids=ids, image_paths=[os.path.join(images_dir, f"{k}.jpg") for k in ids], captions=captions)
 
 
 def read_class_folders(root: str) -> tuple[list[str], list[str], list[int]]:

@@ -67,22 +67,44 @@ def read_table_columns(uri: str, columns: Sequence[str], *, image: bool = True, 
     return out, pays
 
 
+class _DecodedImages(torch.utils.data.Dataset):
+    """``(index, tensor or None, failure reason or None)`` per payload; decoding never raises."""
+
+    def __init__(self, image_payloads: Sequence[object], preprocess: Callable):
+        self.payloads, self.preprocess = image_payloads, preprocess
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+    def __getitem__(self, i: int):
+        try:
+            return i, self.preprocess(load_image(self.payloads[i])), None
+        except ImageError as exc:
+            return i, None, exc.reason
+
+
+def _as_list(items: list) -> list:
+    return items
+
+
 @torch.no_grad()
 def encode_images(model, preprocess: Callable, image_payloads: Sequence[object], device: torch.device,
-                  batch_size: int = 256) -> tuple[torch.Tensor, np.ndarray, Counter]:
-    """Normalised image embeddings of the decodable payloads, their indices, and bad-image counts."""
+                  batch_size: int = 256, workers: int = 0) -> tuple[torch.Tensor, np.ndarray, Counter]:
+    """Normalised image embeddings of the decodable payloads, their indices, and bad-image counts.
+
+    ``workers`` > 0 decodes in that many ``DataLoader`` processes (ImageNet's 50,000 validation
+    JPEGs); the order of the output rows is the payload order either way.
+    """
+    loader = torch.utils.data.DataLoader(_DecodedImages(image_payloads, preprocess), batch_size=batch_size,
+                                         num_workers=workers, collate_fn=_as_list)
     feats, keep, bad = [], [], Counter()
-    batch, idx = [], []
-    for i, p in enumerate(image_payloads):
-        try:
-            batch.append(preprocess(load_image(p)))
-            idx.append(i)
-        except ImageError as exc:
-            bad[exc.reason] += 1
-        if len(batch) == batch_size or (i == len(image_payloads) - 1 and batch):
-            feats.append(F.normalize(model.encode_image(torch.stack(batch).to(device)).float(), dim=-1).cpu())
-            keep.extend(idx)
-            batch, idx = [], []
+    for items in loader:
+        good = [(i, x) for i, x, _ in items if x is not None]
+        bad.update(reason for _, x, reason in items if x is None)
+        if good:
+            batch = torch.stack([x for _, x in good]).to(device)
+            feats.append(F.normalize(model.encode_image(batch).float(), dim=-1).cpu())
+            keep.extend(i for i, _ in good)
     if not feats:
         raise ValueError("no decodable evaluation images")
     return torch.cat(feats), np.asarray(keep), bad
@@ -120,12 +142,12 @@ def accuracy(logits: torch.Tensor, labels: torch.Tensor, ks: Sequence[int] = (1,
 
 def zero_shot_tasks(model, tokenizer: Callable, preprocess: Callable, image_payloads: Sequence[object],
                     labels: Sequence[int], tasks: Sequence[ZeroShotTask], device: torch.device | str = "cpu",
-                    batch_size: int = 256) -> dict:
+                    batch_size: int = 256, workers: int = 0) -> dict:
     """Top-1/top-5 per task (language): the images whose label is one of the task's classes,
     classified among the task's classes only (Babel-ImageNet's protocol; with every class in
     every task it is plain multilingual zero-shot). Images are encoded once for all tasks."""
     device = torch.device(device)
-    feats, keep, bad = encode_images(model, preprocess, image_payloads, device, batch_size)
+    feats, keep, bad = encode_images(model, preprocess, image_payloads, device, batch_size, workers)
     y_all = np.asarray(labels, dtype=np.int64)[keep]
     result: dict = {"per_language": {}, "images": len(keep), "bad_images": dict(bad)}
     for task in tasks:
@@ -149,7 +171,7 @@ def zero_shot_tasks(model, tokenizer: Callable, preprocess: Callable, image_payl
 
 def zero_shot(model, tokenizer: Callable, preprocess: Callable, image_payloads: Sequence[object],
               labels: Sequence[int], languages: Mapping[str, Mapping[str, Sequence[str]]],
-              device: torch.device | str = "cpu", batch_size: int = 256) -> dict:
+              device: torch.device | str = "cpu", batch_size: int = 256, workers: int = 0) -> dict:
     """Per-language top-1/top-5 accuracy over all classes, their mean, and chance level.
 
     Every language must name every class: ``len(classnames) > max(label)``.
@@ -161,21 +183,30 @@ def zero_shot(model, tokenizer: Callable, preprocess: Callable, image_payloads: 
         if len(names) < n_labels:
             raise ValueError(f"zero-shot {lang}: {len(names)} class names but labels go up to {n_labels - 1}")
         tasks.append(ZeroShotTask(lang, tuple(range(len(names))), tuple(names), tuple(spec["templates"])))
-    result = zero_shot_tasks(model, tokenizer, preprocess, image_payloads, labels, tasks, device, batch_size)
+    result = zero_shot_tasks(model, tokenizer, preprocess, image_payloads, labels, tasks, device, batch_size, workers)
     result["chance_top1"] = 1.0 / len(tasks[0].classnames) if tasks else float("nan")
     return result
 
 
-def _check_features(name: str, feats: torch.Tensor) -> None:
+def _check_features(name: str, feats: torch.Tensor, chunk_bytes: int) -> None:
+    """2-D and finite; checked in row blocks (``isfinite`` on 261,375 × 1,024 floats at once briefly
+    takes 1.7 GiB)."""
     if feats.ndim != 2:
         raise ValueError(f"{name} must be a 2-D [rows, dim] tensor, got shape {tuple(feats.shape)}")
-    if not bool(torch.isfinite(feats).all()):
-        raise ValueError(f"{name} holds NaN or infinite values; every rank would be undefined")
+    step = _rows_per_chunk(feats.shape[1], chunk_bytes)
+    for a in range(0, feats.shape[0], step):
+        if not bool(torch.isfinite(feats[a:a + step]).all()):
+            raise ValueError(f"{name} holds NaN or infinite values; every rank would be undefined")
+
+
+# working memory per score of a block: the float32 score, four bool masks (>, ==, index <, and) and
+# the int32 copy torch makes of a bool mask to count it
+BYTES_PER_SCORE = 4 + 4 * 1 + 4
 
 
 def _rows_per_chunk(columns: int, chunk_bytes: int) -> int:
-    """Query rows per chunk so that one ``[rows, columns]`` float32 score block fits ``chunk_bytes``."""
-    return max(1, chunk_bytes // (4 * max(1, columns)))
+    """Query rows per block so that a ``[rows, columns]`` block's working memory fits ``chunk_bytes``."""
+    return max(1, chunk_bytes // (BYTES_PER_SCORE * max(1, columns)))
 
 
 def _ranks(scores: torch.Tensor, target_score: torch.Tensor, target_index: torch.Tensor) -> torch.Tensor:
@@ -185,10 +216,10 @@ def _ranks(scores: torch.Tensor, target_score: torch.Tensor, target_index: torch
     equal scores in index order (lower index first), so the rank does not depend on a sort's
     stability or on the backend. Memory: a few ``scores``-sized temporaries (bool), no sort.
     """
-    above = (scores > target_score[:, None]).sum(dim=1)
+    above = (scores > target_score[:, None]).sum(dim=1, dtype=torch.int32)
     columns = torch.arange(scores.shape[1], device=scores.device)
-    tied_before = ((scores == target_score[:, None]) & (columns[None, :] < target_index[:, None])).sum(dim=1)
-    return above + tied_before
+    tied = (scores == target_score[:, None]) & (columns[None, :] < target_index[:, None])
+    return above.long() + tied.sum(dim=1, dtype=torch.int32).long()
 
 
 def recall_at_k(image_feats: torch.Tensor, text_feats: torch.Tensor, text_to_image: np.ndarray | Sequence[int],
@@ -205,16 +236,17 @@ def recall_at_k(image_feats: torch.Tensor, text_feats: torch.Tensor, text_to_ima
     ascending (lower index first, as every rule of this project breaks ties), so
     ``rank(t) = #{c : s_c > s_t} + #{c < t : s_c == s_t}`` and a hit at K is ``rank < K``.
 
-    Memory: scores are computed one block of query rows at a time (``chunk_bytes`` per float32
-    block, default 256 MiB) and ranks are counted, never sorted: O(chunk × N) instead of the
-    N_images × N_texts score matrix plus two int64 argsorts of it. ``torch.topk`` is not used
-    because its order among equal scores is unspecified, which would make recall depend on the
-    backend; counting gives the same hits with a defined tie rule. Scores for one direction all
-    come from the same block product, so a target and its competitors are always compared on
-    identical values.
+    Memory: scores are computed one block of query rows at a time (``chunk_bytes`` of working
+    memory per block, default 256 MiB: ``BYTES_PER_SCORE`` = 12 bytes per score for the float32
+    score, the comparison masks and their counts) and ranks are counted, never sorted:
+    O(chunk × N) instead of the N_images × N_texts score matrix plus two int64 argsorts of it.
+    ``torch.topk`` is not used because its order among equal scores is unspecified, which would
+    make recall depend on the backend; counting gives the same hits with a defined tie rule.
+    Scores for one direction all come from the same block product, so a target and its
+    competitors are always compared on identical values.
     """
-    _check_features("image_feats", image_feats)
-    _check_features("text_feats", text_feats)
+    _check_features("image_feats", image_feats, chunk_bytes)
+    _check_features("text_feats", text_feats, chunk_bytes)
     if image_feats.shape[1] != text_feats.shape[1]:
         raise ValueError(f"feature sizes differ: images {image_feats.shape[1]}, texts {text_feats.shape[1]}")
     owner = torch.as_tensor(np.asarray(text_to_image), dtype=torch.long)
@@ -267,7 +299,8 @@ def recall_at_k(image_feats: torch.Tensor, text_feats: torch.Tensor, text_to_ima
 
 def retrieval(model, tokenizer: Callable, preprocess: Callable, uids: Sequence[str], texts: Sequence[str],
               image_payloads: Sequence[object], langs: Sequence[str | None] | None = None,
-              device: torch.device | str = "cpu", batch_size: int = 256, chunk_bytes: int = 256 << 20) -> dict:
+              device: torch.device | str = "cpu", batch_size: int = 256, chunk_bytes: int = 256 << 20,
+              workers: int = 0) -> dict:
     """Recall@1/5/10 both ways, overall and per caption language; one row per caption."""
     device = torch.device(device)
     first: dict[str, int] = {}
@@ -275,31 +308,33 @@ def retrieval(model, tokenizer: Callable, preprocess: Callable, uids: Sequence[s
         first.setdefault(u, i)
     image_uids = list(first)
     feats, keep, bad = encode_images(model, preprocess, [image_payloads[first[u]] for u in image_uids], device,
-                                     batch_size)
+                                     batch_size, workers)
     row_of = {image_uids[k]: r for r, k in enumerate(keep)}
     sel = [j for j, u in enumerate(uids) if u in row_of]
     text_feats = encode_texts(model, tokenizer, [texts[j] for j in sel], device)
     t2i = np.asarray([row_of[uids[j]] for j in sel])
-    result = {"images": len(keep), "texts": len(sel), "bad_images": dict(bad), **recall_at_k(feats, text_feats, t2i, chunk_bytes=chunk_bytes)}
+    result = {"images": len(keep), "texts": len(sel), "bad_images": dict(bad),
+              **recall_at_k(feats, text_feats, t2i, chunk_bytes=chunk_bytes, device=device)}
     if langs is not None:
         per = {}
         for lang in sorted({langs[j] for j in sel if langs[j] is not None}):
             m = np.asarray([langs[j] == lang for j in sel])
-            per[lang] = recall_at_k(feats, text_feats[torch.as_tensor(m)], t2i[m], chunk_bytes=chunk_bytes)
+            per[lang] = recall_at_k(feats, text_feats[torch.as_tensor(m)], t2i[m], chunk_bytes=chunk_bytes,
+                                    device=device)
         result["per_language"] = per
     return result
 
 
 def retrieval_per_language(model, tokenizer: Callable, preprocess: Callable, data: CaptionSet,
                            device: torch.device | str = "cpu", batch_size: int = 256,
-                           chunk_bytes: int = 256 << 20) -> dict:
+                           chunk_bytes: int = 256 << 20, workers: int = 0) -> dict:
     """XM3600-style retrieval: every language scored on its own captions against all images.
 
     Images are encoded once; an image that does not decode is dropped with its captions (counted in
     ``bad_images``). ``mean`` averages each metric over the languages.
     """
     device = torch.device(device)
-    feats, keep, bad = encode_images(model, preprocess, data.image_paths, device, batch_size)
+    feats, keep, bad = encode_images(model, preprocess, data.image_paths, device, batch_size, workers)
     row_of = np.full(len(data.image_paths), -1, dtype=np.int64)
     row_of[keep] = np.arange(len(keep))
     per: dict[str, dict] = {}
@@ -310,7 +345,7 @@ def retrieval_per_language(model, tokenizer: Callable, preprocess: Callable, dat
             log.warning("retrieval %s: no caption of a decodable image; skipped", lang)
             continue
         text_feats = encode_texts(model, tokenizer, [t for t, good in zip(texts, ok) if good], device)
-        per[lang] = {**recall_at_k(feats, text_feats, rows[ok], RECALL_KS, chunk_bytes=chunk_bytes),
+        per[lang] = {**recall_at_k(feats, text_feats, rows[ok], RECALL_KS, chunk_bytes=chunk_bytes, device=device),
                      "texts": int(ok.sum())}
         log.info("retrieval %s: %d captions, T2I R@1 %.3f", lang, int(ok.sum()), per[lang]["text_to_image_R@1"])
     metrics = [k for k in next(iter(per.values()), {}) if "_R@" in k]
@@ -383,7 +418,7 @@ def evaluate(model_dir: str | None = None, *, zeroshot: str | None = None, class
              babel_imagenet: str | None = None, imagenet_val: str | None = None, babel_prompts: str = "label",
              languages: Sequence[str] | None = None, pretrained: str | None = None, model: str | None = None,
              tokenizer: str | None = None, device: str = "cpu", image_column: str | None = None,
-             batch_size: int = 256) -> dict:
+             batch_size: int = 256, workers: int = 0) -> dict:
     """Evaluate an exported model directory (or a pretrained checkpoint) on the given sources.
 
     ``languages`` restricts XM3600 and Babel-ImageNet to these codes (case-insensitive); a code a
@@ -422,8 +457,10 @@ def evaluate(model_dir: str | None = None, *, zeroshot: str | None = None, class
     zs_data = None
     if zeroshot:
         pays, labels = load_zero_shot_data(zeroshot, image_column)
-        n_classes = len(read_class_folders(zeroshot)[0]) if os.path.isdir(zeroshot) and not _is_table(zeroshot) \
-            else (max(labels) + 1 if labels else 0)
+        # a folder tree defines the classes (one name per folder); a table's labels may skip classes,
+        # so there only "a name for every label" is required (zero_shot checks it)
+        folders = os.path.isdir(zeroshot) and not _is_table(zeroshot)
+        n_classes = len(read_class_folders(zeroshot)[0]) if folders else None
         zs_data = (pays, labels, read_class_file(classes, n_classes))  # type: ignore[arg-type]
 
     from training.model import image_transforms
@@ -433,15 +470,18 @@ def evaluate(model_dir: str | None = None, *, zeroshot: str | None = None, class
     results: dict = {"model_dir": model_dir} if model_dir else {"pretrained": pretrained, "model": model,
                                                                 "tokenizer": tokenizer}
     if zs_data is not None:
-        results["zero_shot"] = zero_shot(net, tok, preprocess, zs_data[0], zs_data[1], zs_data[2], device, batch_size)
+        results["zero_shot"] = zero_shot(net, tok, preprocess, zs_data[0], zs_data[1], zs_data[2], device, batch_size,
+                                         workers)
     if retrieval_source:
         uids, texts, pays, langs = load_retrieval_data(retrieval_source, image_column)
-        results["retrieval"] = retrieval(net, tok, preprocess, uids, texts, pays, langs, device, batch_size)
+        results["retrieval"] = retrieval(net, tok, preprocess, uids, texts, pays, langs, device, batch_size,
+                                         workers=workers)
     if xm_data is not None:
-        results["xm3600"] = retrieval_per_language(net, tok, preprocess, xm_data, device, batch_size)
+        results["xm3600"] = retrieval_per_language(net, tok, preprocess, xm_data, device, batch_size, workers=workers)
         results["xm3600"]["languages_missing"] = plan["xm3600"]
     if babel_tasks is not None and babel_images is not None:
-        res = zero_shot_tasks(net, tok, preprocess, babel_images[0], babel_images[1], babel_tasks, device, batch_size)
+        res = zero_shot_tasks(net, tok, preprocess, babel_images[0], babel_images[1], babel_tasks, device, batch_size,
+                              workers)
         results["babel_imagenet"] = {**res, "prompts": babel_prompts, "languages_missing": plan["babel_imagenet"]}
     return results
 
@@ -503,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--retrieval", help="retrieval table, folder with captions.jsonl, or a .jsonl file")
     ap.add_argument("--image-column")
     ap.add_argument("--batch-size", type=int, default=256, help="images per forward pass")
+    ap.add_argument("--workers", type=int, default=0, help="image-decoding processes (0: in this process)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--out", help="write the results JSON here")
     args = ap.parse_args(argv)
@@ -518,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
                            babel_imagenet=args.babel_imagenet, imagenet_val=args.imagenet_val,
                            babel_prompts=args.babel_prompts, languages=languages, pretrained=args.pretrained,
                            model=args.model, tokenizer=args.tokenizer, device=args.device,
-                           image_column=args.image_column, batch_size=args.batch_size)
+                           image_column=args.image_column, batch_size=args.batch_size, workers=args.workers)
     except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

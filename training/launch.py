@@ -11,7 +11,9 @@ Several processes on one node (CPU: gloo; GPUs: NCCL, one process per GPU)::
 
 ``--data`` is the curation output root (``curated``; online mode: ``matched`` + ``entry_probs``);
 ``--table`` points at one table instead. Relaunching with ``--resume latest`` continues from the
-last checkpoint, mid-epoch, with the same data order.
+last checkpoint, mid-epoch, with the same data order. ``--pretrained PATH`` starts from a local
+open_clip checkpoint (``training.pretrained``); ``--english-batch`` / ``--english-seen-pairs`` /
+``--worldwide-scale`` derive the batch and steps from an English-only recipe (``training.scaling``).
 """
 
 from __future__ import annotations

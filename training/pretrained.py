@@ -85,7 +85,8 @@ def read_checkpoint(path: str) -> tuple[dict[str, torch.Tensor], dict[str, Any] 
             obj = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # noqa: BLE001 - pickle errors come in many types
             raise ValueError(f"{path}: not a loadable weights file with torch.load(weights_only=True) "
-                             f"({type(exc).__name__}: {exc}); re-save it as a plain state dict or .safetensors") from None
+                             f"({type(exc).__name__}: {exc}); re-save it as a plain state dict or .safetensors"
+                             ) from None
     if isinstance(obj, dict):
         if isinstance(obj.get("model_cfg"), dict):
             embedded = obj["model_cfg"]

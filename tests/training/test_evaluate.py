@@ -148,3 +148,9 @@ def test_tables_as_evaluation_sources(demo_roots):
     assert len(pays) == len(labels) == 36 and max(labels) < 12
     uids, _, pays, langs = load_retrieval_data(f"{demo_roots['parquet']}/eval/retrieval")
     assert len(set(uids)) == 36 and set(langs) >= {"zh", "ja", "en"}
+
+
+def test_zero_shot_needs_a_name_for_every_label(tmp_path):
+    langs = {"en": {"classnames": ["red", "green"], "templates": ["{}"]}}
+    with pytest.raises(ValueError, match="2 class names but labels go up to 2"):
+        zero_shot(ColourModel(), _colour_tokenizer, _preprocess, [None] * 3, [0, 1, 2], langs)
