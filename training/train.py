@@ -45,7 +45,8 @@ class TrainConfig:
 
     data: DataConfig
     output_dir: str
-    model: str = "wwclip-tiny"
+    model: str | None = "wwclip-tiny"  # None only with ``pretrained``: the config found with the checkpoint
+    pretrained: str | None = None  # local open_clip checkpoint to start from (training.pretrained)
     tokenizer: str | None = None  # HF tokenizer path/name; None: train one on the data's texts
     tokenizer_vocab_size: int = 32_000
     tokenizer_max_texts: int = 2_000_000
@@ -91,6 +92,10 @@ class TrainConfig:
         if self.lr <= 0 or self.warmup_steps < 0:
             raise ValueError("lr must be > 0 and warmup_steps >= 0")
         self.betas = tuple(self.betas)  # type: ignore[assignment]
+        if self.pretrained is None and not self.model:
+            raise ValueError("model is required unless a pretrained checkpoint gives the config")
+        if self.pretrained is not None and (self.context_length is not None or self.text_vocab_size is not None):
+            raise ValueError("a pretrained checkpoint fixes context_length and the text vocabulary; leave them unset")
 
 
 def _texts_for_tokenizer(data: DataConfig, limit: int) -> Iterator[str]:
@@ -147,12 +152,22 @@ class Run:
         return progress.epoch >= self.cfg.epochs
 
 
-def _setup(cfg: TrainConfig, info: DistInfo, precision: str) -> Run:
-    """Tokenizer, model, data loader, step schedule and optimizer of a run."""
-    context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
-    tokenizer = prepare_tokenizer(cfg, context_length, info)
-    model, model_cfg = create_model(cfg.model, tokenizer, device=info.device, grad_checkpointing=cfg.grad_checkpointing,
-                                    context_length=context_length, vocab_size=cfg.text_vocab_size)
+def _setup(cfg: TrainConfig, info: DistInfo, precision: str, pretrained_weights: bool = True) -> Run:
+    """Tokenizer, model, data loader, step schedule and optimizer of a run. With ``--pretrained``
+    the config, tokenizer and (unless resuming: ``pretrained_weights=False``) weights come from
+    the checkpoint."""
+    if cfg.pretrained:
+        from training.pretrained import load_pretrained
+
+        model, model_cfg, tokenizer = load_pretrained(cfg.pretrained, model=cfg.model, tokenizer=cfg.tokenizer,
+                                                      device=info.device, grad_checkpointing=cfg.grad_checkpointing,
+                                                      weights=pretrained_weights)
+    else:
+        context_length = cfg.context_length or resolve_model_config(cfg.model)["text_cfg"]["context_length"]
+        tokenizer = prepare_tokenizer(cfg, context_length, info)
+        model, model_cfg = create_model(cfg.model, tokenizer, device=info.device,
+                                        grad_checkpointing=cfg.grad_checkpointing, context_length=context_length,
+                                        vocab_size=cfg.text_vocab_size)
     train_tf, _ = image_transforms(model_cfg)
     dataset = CuratedDataset(cfg.data, batch_size=cfg.batch_size, rank=info.rank, world_size=info.world_size,
                              image_transform=train_tf, tokenizer=tokenizer, drop_last=True)
@@ -269,7 +284,7 @@ def train(cfg: TrainConfig) -> dict:
     state = load_checkpoint(resume_path) if resume_path else None
     if state is not None:
         cfg = replace(cfg, data=pinned_data(cfg.data, state))
-    run = _setup(cfg, info, precision)
+    run = _setup(cfg, info, precision, pretrained_weights=state is None)
     progress = Progress()
     if state is not None:
         progress = restore(state, run.stepper, run.dataset, info.rank)
