@@ -82,9 +82,9 @@ def test_matches_an_independent_loop_implementation(seed, n, d, k):
 
 def test_gradients_match_finite_differences():
     g = torch.Generator().manual_seed(7)
-    image = torch.randn(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
-    positives = torch.randn(4, 3, 4, generator=g, dtype=torch.float64, requires_grad=True)
-    negative = torch.randn(3, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    image = torch.randn(2, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    positives = torch.randn(4, 2, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    negative = torch.randn(2, 3, generator=g, dtype=torch.float64, requires_grad=True)
     scale = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
 
     def f(i, p, ng, s):
