@@ -289,6 +289,7 @@ def fallback_tagger(lang: str = "") -> Tagger:
 # ---------------------------------------------------------------- registry
 
 BUILTIN: dict[str, Callable[[], Tagger]] = {"zh": jieba_tagger, "ja": fugashi_tagger, "th": thai_tagger}
+BUILTIN_NAMES = {"zh": "jieba.posseg", "ja": "fugashi-unidic", "th": "pythainlp-orchid_ud"}
 
 
 @dataclass
@@ -301,29 +302,30 @@ class TaggerRegistry:
     is logged once and the next one is used.
     """
 
-    spacy: Mapping[str, str] = field(default_factory=dict)
+    spacy: Mapping[str, object] = field(default_factory=dict)
     auto_spacy: bool = True
-    _custom: dict[str, Tagger] = field(default_factory=dict)
-    _cache: dict[str, Tagger] = field(default_factory=dict)
+    _custom: dict[str, tuple[str, Tagger]] = field(default_factory=dict)
+    _cache: dict[str, tuple[str, Tagger]] = field(default_factory=dict)
 
-    def register(self, lang: str, tagger: Tagger) -> None:
-        self._custom[lang] = tagger
+    def register(self, lang: str, tagger: Tagger, name: str = "custom") -> None:
+        lang = _norm(lang)
+        self._custom[lang] = (name, tagger)
         self._cache.pop(lang, None)
 
     def get(self, lang: str | None) -> Tagger:
-        lang = (lang or "").strip().lower().replace("_", "-").split("-")[0]
+        lang = _norm(lang)
         if lang not in self._cache:
             self._cache[lang] = self._resolve(lang)
-        return self._cache[lang]
+        return self._cache[lang][1]
 
     def tag(self, sentence: str, lang: str | None) -> TaggedSentence:
         return self.get(lang)(sentence)
 
-    def describe(self, langs) -> dict[str, str]:
-        """``{lang: tagger name}`` as resolved (for logs and run summaries)."""
-        return {lang: self.get(lang)("x").tagger or "custom" for lang in langs}
+    def resolved(self) -> dict[str, str]:
+        """``{lang: tagger name}`` of the languages used so far (for run summaries)."""
+        return {lang: name for lang, (name, _) in sorted(self._cache.items())}
 
-    def _resolve(self, lang: str) -> Tagger:
+    def _resolve(self, lang: str) -> tuple[str, Tagger]:
         if lang in self._custom:
             return self._custom[lang]
         candidates: list[tuple[str, Callable[[], Tagger]]] = []
@@ -334,10 +336,14 @@ class TaggerRegistry:
             if name:
                 candidates.append((f"spacy {name}", functools.partial(spacy_tagger, name)))
         if lang in BUILTIN:
-            candidates.append((lang, BUILTIN[lang]))
+            candidates.append((BUILTIN_NAMES[lang], BUILTIN[lang]))
         for what, factory in candidates:
             try:
-                return factory()
+                return what, factory()
             except (ImportError, OSError, RuntimeError) as exc:
                 log.warning("POS tagger %s for %r unavailable (%s); trying the next one", what, lang, exc)
-        return fallback_tagger(lang)
+        return FALLBACK, fallback_tagger(lang)
+
+
+def _norm(lang: str | None) -> str:
+    return (lang or "").strip().lower().replace("_", "-").split("-")[0]

@@ -125,12 +125,14 @@ def test_registry_order_and_unavailable_taggers(caplog):
     reg = TaggerRegistry(spacy={"en": "no_such_pipeline_xyz"}, auto_spacy=False)
     assert reg.get("en")("a b").tagger == "fallback"  # spaCy pipeline missing -> logged, fallback
     assert "unavailable" in caplog.text
-    reg.register("en", lexicon_tagger({"b": "NOUN"}, name="mine"))
+    reg.register("en", lexicon_tagger({"b": "NOUN"}, name="mine"), "mine")
     assert reg.get("en")("a b").tagger == "mine"
     assert reg.get("EN_us")("a b").tagger == "mine"  # language codes normalised
     assert reg.get(None)("a b").tagger == "fallback"
+    assert reg.resolved() == {"": "fallback", "en": "mine"}
     if has("jieba"):
-        assert reg.describe(["zh"]) == {"zh": "jieba.posseg"}
+        reg.get("zh")
+        assert reg.resolved()["zh"] == "jieba.posseg"
 
 
 def test_tagged_sentence_validation_and_alignment():
