@@ -62,6 +62,7 @@ SENTENCES: dict[str, tuple[str, ...]] = {
     "ja": ("{c}色の{s}が{p}にある", "{p}に{c}色の{s}", "{c}色の{s}が{p}に見える"),
 }
 LEXICON_LANGUAGES = ("en", "de", "es", "fr", "ru")
+JOIN_SIZE = 64  # the demo images are 64 px and the model sees 32 px: no need to join at 224
 SWAP_SUBSETS = ("swap_att", "swap_obj")
 REPLACE_SUBSETS = ("replace_att", "replace_obj", "replace_rel")
 
@@ -125,7 +126,7 @@ def write_eval_sets(root: str, n_items: int, seed: int) -> dict:
             pairs.append((a, b))
     for k, (a, b) in enumerate(pairs):
         name = f"pair{k:04d}.png"
-        join_pair(load_image(a.jpg), load_image(b.jpg), a_first=rng.random() < 0.5).save(os.path.join(img_dir, name))
+        join_pair(load_image(a.jpg), load_image(b.jpg), rng.random() < 0.5, JOIN_SIZE).save(os.path.join(img_dir, name))
         for lang in LANGUAGES:
             s_a, s_b = (caption(lang, x.colour, x.shape, x.position, 0) for x in (a, b))
             pos, pos2 = join_sentences([s_a, s_b], lang), join_sentences([s_b, s_a], lang)
@@ -189,7 +190,7 @@ def run(out: str, *, base_steps: int = 400, clic_steps: int = 300, batch_size: i
     cfg = FinetuneConfig(
         pretrained=base_model, data=os.path.join(clic_root, "train"), output_dir=os.path.join(out, "clic", "run"),
         clic=CLICConfig(lr=lr, lr_start=lr / 10, lr_end=lr / 100, batch_size=batch_size),
-        seed=seed, workers=workers, device=device, max_steps=clic_steps, steps_per_epoch=clic_steps, join_size=64,
+        seed=seed, workers=workers, device=device, max_steps=clic_steps, steps_per_epoch=clic_steps, join_size=JOIN_SIZE,
         log_every=max(1, clic_steps // 10),
         eval=EvalSources(sugarcrepe=os.path.join(clic_root, "eval", "sugarcrepe"),
                          sugarcrepe_pp=os.path.join(clic_root, "eval", "sugarcrepe_pp"),
