@@ -38,7 +38,6 @@ import time
 
 import pyarrow as pa
 
-from training.clic.data import N_EXTRA  # noqa: F401 - documented companion constant
 from training.clic.finetune import EvalSources, FinetuneConfig, finetune
 from training.clic.pairs import join_pair
 from training.clic.pos import TaggerRegistry, lexicon_tagger
@@ -190,8 +189,8 @@ def run(out: str, *, base_steps: int = 400, clic_steps: int = 300, batch_size: i
     cfg = FinetuneConfig(
         pretrained=base_model, data=os.path.join(clic_root, "train"), output_dir=os.path.join(out, "clic", "run"),
         clic=CLICConfig(lr=lr, lr_start=lr / 10, lr_end=lr / 100, batch_size=batch_size),
-        seed=seed, workers=workers, device=device, max_steps=clic_steps, steps_per_epoch=clic_steps, join_size=JOIN_SIZE,
-        log_every=max(1, clic_steps // 10),
+        seed=seed, workers=workers, device=device, max_steps=clic_steps, steps_per_epoch=clic_steps,
+        join_size=JOIN_SIZE, log_every=max(1, clic_steps // 10),
         eval=EvalSources(sugarcrepe=os.path.join(clic_root, "eval", "sugarcrepe"),
                          sugarcrepe_pp=os.path.join(clic_root, "eval", "sugarcrepe_pp"),
                          image_root=os.path.join(clic_root, "eval", "images"),

@@ -64,7 +64,8 @@ def _check(image: torch.Tensor, positives: torch.Tensor, negative: torch.Tensor)
 
 
 def clic_loss(image: torch.Tensor, positives: torch.Tensor, negative: torch.Tensor, logit_scale: torch.Tensor | float,
-              *, weights: tuple[float, float, float] = (WEIGHT_CONT, WEIGHT_SNEG, WEIGHT_UNI)) -> dict[str, torch.Tensor]:
+              *, weights: tuple[float, float, float] = (WEIGHT_CONT, WEIGHT_SNEG, WEIGHT_UNI)
+              ) -> dict[str, torch.Tensor]:
     """``{"total", "cont", "sneg", "uni"}`` for ``image[N,D]``, ``positives[K,N,D]``, ``negative[N,D]``.
 
     ``weights`` = (cont, sneg, uni), the reference defaults (0.5, 0.5, 1.0). Formulas in the module
