@@ -153,6 +153,11 @@ def _source_rows(source) -> int:
     return sum(u.rows for u in source.reader.units)
 
 
+def _tagger_names(registry: TaggerRegistry, langs) -> dict[str, str]:
+    """The tagger of each language seen (resolved here: loader workers resolve their own copies)."""
+    return {lang or "unknown": registry.name_of(lang) for lang in sorted(langs, key=lambda x: x or "")}
+
+
 def finetune(cfg: FinetuneConfig, registry: TaggerRegistry | None = None) -> dict:
     """Fine-tune, export ``<output>/model`` and write ``<output>/clic_results.json`` (before/after/train)."""
     from open_clip.loss import ClipLoss
@@ -195,7 +200,7 @@ def finetune(cfg: FinetuneConfig, registry: TaggerRegistry | None = None) -> dic
              precision)
 
     model.train()
-    step, epoch, stats = 0, 0, Counter()
+    step, epoch, stats, langs = 0, 0, Counter(), set()
     t_start = time.time()
     log_path = os.path.join(cfg.output_dir, "log.csv")
     fields = ("step", "epoch", "kind", "total", "cont", "sneg", "uni", "clip", "lr", "logit_scale", "elapsed_s")
@@ -208,6 +213,7 @@ def finetune(cfg: FinetuneConfig, registry: TaggerRegistry | None = None) -> dic
             for batch in loader:
                 got += 1
                 stats.update(batch["stats"])
+                langs.update(batch["langs"])
                 lr = clic_lr(step, total, warmup, cfg.clic.lr, cfg.clic.lr_start, cfg.clic.lr_end)
                 out = train_step(step, model, batch, optimizer, lr, clip_loss_fn=clip_loss, cfg=cfg.clic,
                                  device=device, amp_dtype=amp_dtype, scaler=scaler)
@@ -234,7 +240,7 @@ def finetune(cfg: FinetuneConfig, registry: TaggerRegistry | None = None) -> dic
                         "clic_steps": sum(1 for s in range(step) if is_clic_step(s, cfg.clic.alternate)),
                         "stats": dict(stats),
                         "fallback_fraction": stats.get("fallback_swaps", 0) / samples if samples else None,
-                        "taggers": registry.resolved(),
+                        "taggers": _tagger_names(registry, langs),
                         "model_dir": export_dir, "device": str(device), "precision": precision}
     if cfg.eval.any():
         results["after"] = evaluate_model(model, tokenizer, preprocess, cfg.eval, device)

@@ -321,6 +321,11 @@ class TaggerRegistry:
     def tag(self, sentence: str, lang: str | None) -> TaggedSentence:
         return self.get(lang)(sentence)
 
+    def name_of(self, lang: str | None) -> str:
+        """The name of ``lang``'s tagger (resolving it if needed)."""
+        self.get(lang)
+        return self._cache[_norm(lang)][0]
+
     def resolved(self) -> dict[str, str]:
         """``{lang: tagger name}`` of the languages used so far (for run summaries)."""
         return {lang: name for lang, (name, _) in sorted(self._cache.items())}

@@ -67,6 +67,9 @@ def test_finetune_cli_end_to_end(setup, tmp_path):
     assert train["steps"] == 4 and train["clic_steps"] == 2
     # languages without a tagger here use the fallback; its share is reported
     assert 0 <= train["fallback_fraction"] <= 1 and train["stats"]["samples"] >= 16
+    assert train["taggers"] and set(train["taggers"]) <= set(LANGUAGES)
+    if "zh" in train["taggers"]:
+        assert train["taggers"]["zh"] == "jieba.posseg"
     with open(out / "log.csv", encoding="utf-8") as f:
         kinds = [row["kind"] for row in csv.DictReader(f)]
     assert kinds == ["clic", "clip", "clic", "clip"]
