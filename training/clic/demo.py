@@ -168,7 +168,7 @@ def write_eval_sets(root: str, n_items: int, seed: int) -> dict:
     return {"pairs": len(pairs), "singles": n_items, "languages": list(LANGUAGES)}
 
 
-def run(out: str, *, base_steps: int = 400, clic_steps: int = 300, batch_size: int = 32, lr: float = 5e-5,
+def run(out: str, *, base_steps: int = 400, clic_steps: int = 600, batch_size: int = 32, lr: float = 2e-4,
         n_train: int = 4000, n_eval: int = 150, seed: int = 0, workers: int = 1, device: str = "cpu") -> dict:
     """The whole demo; returns (and writes to ``<out>/clic_demo_results.json``) the before/after figures."""
     t0 = time.time()
