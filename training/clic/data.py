@@ -67,7 +67,7 @@ from training.records import DataConfig, EpochReader, Record
 from training.sharding import blocks, hash64, sample_order_key
 
 N_EXTRA = 2  # extra positives p3, p4
-CAPTION_FILE_SUFFIXES = (".jsonl", ".json", ".csv", ".tsv")
+CAPTION_FILE_SUFFIXES = (".jsonl", ".csv", ".tsv")
 TEXT_SLOTS = ("p1", "p2", "p3", "p4", "negative")
 
 
@@ -105,14 +105,15 @@ class CaptionsFileSource:
             raise ValueError("window must be >= 2 (a partner comes from the same window)")
         self.path, self.rank, self.world_size, self.seed, self.window = path, rank, world_size, seed, window
         self.root = os.path.dirname(os.path.abspath(path))
-        next(iter(self._records()), None)  # fail now on a malformed header or first line
+        next(iter(self.records()), None)  # fail now on a malformed header or first line
 
     def _abs(self, image: str) -> str:
         return image if os.path.isabs(image) else os.path.join(self.root, image)
 
-    def _records(self) -> Iterator[Record]:
+    def records(self) -> Iterator[Record]:
+        """Every record of the file, in file order (all ranks; ``windows`` splits them)."""
         with open(self.path, encoding="utf-8", newline="") as f:
-            if self.path.endswith((".jsonl", ".json")):
+            if self.path.endswith(".jsonl"):
                 for n, line in enumerate(f, 1):
                     if not line.strip():
                         continue
@@ -154,7 +155,7 @@ class CaptionsFileSource:
         slot = self.rank * num_workers + worker
         buf: list[Record] = []
         w = 0
-        for rec in self._records():
+        for rec in self.records():
             buf.append(rec)
             if len(buf) == self.window:
                 if w % slots == slot:

@@ -149,7 +149,7 @@ def evaluate_model(model, tokenizer, preprocess, sources: EvalSources, device: s
 
 def _source_rows(source) -> int:
     if isinstance(source, CaptionsFileSource):
-        return sum(1 for _ in source._records())
+        return sum(1 for _ in source.records())
     return sum(u.rows for u in source.reader.units)
 
 
