@@ -117,7 +117,7 @@ def _spacy_map(items: list[str]) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("training.tables").setLevel(logging.WARNING)
+    logging.getLogger("curation.readers").setLevel(logging.WARNING)
     if args.command == "finetune":
         from training.clic.finetune import FinetuneConfig, finetune
 
@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "evaluate":
         from training.clic.finetune import evaluate_model, load_pretrained
         from training.model import image_transforms
-        from training.train import set_cpu_threads
+        from training.distributed import set_cpu_threads
 
         if args.device == "cpu":
             set_cpu_threads(None, 0)

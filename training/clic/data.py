@@ -4,7 +4,7 @@ Input: rows of (uid, image, long caption, optional language) —
 
 - a table (Parquet directory or Delta; curated tables, or any table with ``uid``, a caption
   column and an image column as the trainer reads them) through the trainer's own reader
-  (``training.records.EpochReader``, offline mode): the same row-group plan over (rank,
+  (``training.reader.EpochReader``, offline mode): the same row-group plan over (rank,
   worker), the same blocks of row groups, no overlap and no gap;
 - a captions file: JSON lines ``{"image": path, "caption": text, "lang": ..., "uid": ...}``
   (``text`` is accepted for ``caption``; ``uid`` defaults to the image path), or CSV/TSV with a
@@ -63,7 +63,7 @@ from training.clic.pairs import JOIN_SIZE, join_pair, orientation
 from training.clic.pos import TaggerRegistry
 from training.clic.texts import apply_swap, choose_swap, guess_language, join_sentences, usable_sentences
 from training.images import ImageError, load_image
-from training.records import DataConfig, EpochReader, Record
+from training.reader import DataConfig, EpochReader, Record
 from training.sharding import blocks, hash64, sample_order_key
 
 N_EXTRA = 2  # extra positives p3, p4
@@ -385,7 +385,7 @@ class CLICDataset(tud.IterableDataset):
 
 
 def make_clic_loader(dataset: CLICDataset, num_workers: int, *, pin_memory: bool = False):
-    """A ``DataLoader`` over whole batches, like ``training.data.make_loader``."""
+    """A ``DataLoader`` over whole batches, like ``training.dataset.make_loader``."""
     if num_workers > 0:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     return tud.DataLoader(dataset, batch_size=None, num_workers=num_workers, pin_memory=pin_memory,

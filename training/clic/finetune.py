@@ -37,7 +37,8 @@ from training.clic.step import (
 from training.clic.sugarcrepe import evaluate_benchmark
 from training.model import build_model, export_model, image_transforms, load_exported
 from training.tokenizer import load_tokenizer
-from training.train import resolve_precision, set_cpu_threads
+from training.distributed import set_cpu_threads
+from training.optim import resolve_precision
 
 log = logging.getLogger("training.clic")
 

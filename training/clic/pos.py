@@ -254,7 +254,7 @@ _WORD_OR_MARK = re.compile(r"\w+(?:['’\-]\w+)*|[^\w\s]", re.UNICODE)
 def _words(sentence: str, lang: str) -> list[str]:
     """Words and punctuation marks: the language's segmenter for no-space scripts, else a regex."""
     if lang in NO_SPACE_LANGUAGES:
-        from curation.metadata_sources.tokenize import get_segmenter
+        from curation.metadata.sources.tokenize import get_segmenter
 
         _, segmenter = get_segmenter(lang)
         if segmenter is not None:

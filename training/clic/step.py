@@ -30,7 +30,7 @@ import torch
 
 from training.clic.loss import WEIGHT_CONT, WEIGHT_SNEG, WEIGHT_UNI, clic_loss
 from training.model import unwrap
-from training.train import param_groups
+from training.optim import param_groups
 
 __all__ = ["CLICConfig", "clamp_logit_scale", "clic_lr", "clic_step", "clip_step", "freeze_visual", "is_clic_step",
            "param_groups", "step_kind", "train_step", "warmup_steps"]

@@ -10,7 +10,7 @@ lowercased; a caption left with fewer than 2 is unusable (``[]``).
   :data:`ABBREVIATIONS`); ``。 ！ ？ ． ｡`` (no-space scripts) and the Devanagari, Arabic,
   Armenian and Ethiopic full stops anywhere; a line break.
 - *Words* are counted with the project's one word segmenter,
-  ``curation.metadata_sources.tokenize.tokenize`` (punctuation breaks words, as in the
+  ``curation.metadata.sources.tokenize.tokenize`` (punctuation breaks words, as in the
   reference's ``\\w+`` count; zh: jieba, ja: fugashi/UniDic, th: PyThaiNLP). A caption's
   language is the ``lang`` argument or, when absent, guessed from its script (kana → ja, Han →
   zh, Thai → th, anything else is counted by spaces).
@@ -167,8 +167,8 @@ def split_sentences(text: str) -> list[str]:
 
 
 def count_words(sentence: str, lang: str | None = None) -> int:
-    """Words of ``sentence`` by the project's segmenter (``curation.metadata_sources.tokenize``)."""
-    from curation.metadata_sources.tokenize import tokenize
+    """Words of ``sentence`` by the project's segmenter (``curation.metadata.sources.tokenize``)."""
+    from curation.metadata.sources.tokenize import tokenize
 
     code = lang or guess_language(sentence) or "en"
     return sum(len(segment) for segment in tokenize(sentence, code))

@@ -25,7 +25,7 @@ from training.clic.data import (
 )
 from training.clic.pos import TaggerRegistry, lexicon_tagger
 from training.demo_data import write_table
-from training.records import Record
+from training.reader import Record
 
 COLOURS = ("red", "green", "blue", "yellow", "white", "black")
 SHAPES = ("circle", "square", "triangle", "star", "ring", "cross")
