@@ -36,7 +36,7 @@ Texts of a sample (all lowercased sentences, ``texts.join_sentences``):
 
 Every draw (image order, extra sentences, text orders, the swap) comes from
 ``random.Random(hash(seed, epoch, "clic", uid_A))`` with ``hash`` = blake2b-8 of the
-"\\x1f"-joined parts (``training.sharding.hash64``, as the curation sampling hashes), so a
+"\\x1f"-joined parts (``curation.hashing.hash64``, as the curation sampling hashes), so a
 sample depends on (seed, epoch, uid, its window) only — not on worker timing.
 
 Images: the joined image and image A alone go through the same transform (the model's eval
@@ -64,7 +64,8 @@ from training.clic.pos import TaggerRegistry
 from training.clic.texts import apply_swap, choose_swap, guess_language, join_sentences, usable_sentences
 from training.images import ImageError, load_image
 from training.reader import DataConfig, EpochReader, Record
-from training.sharding import blocks, hash64, sample_order_key
+from curation.hashing import hash64
+from training.sharding import blocks, sample_order_key
 
 N_EXTRA = 2  # extra positives p3, p4
 CAPTION_FILE_SUFFIXES = (".jsonl", ".csv", ".tsv")
