@@ -6,7 +6,7 @@ A run's plan needs the pinned snapshot (files and row-group sizes: one footer re
 every data-loader worker — would list the table and read every footer: ``R × files`` requests
 before the first step. Instead rank 0 opens the tables once and broadcasts them
 (``share_data_plan``); ranks then compute the expected yields of a disjoint ``1/R`` share of the
-row groups and all-gather them. Workers inherit the plan from their rank; each opens only the
+files and all-gather them. Workers inherit the plan from their rank; each opens only the
 files it reads.
 
 Expected yield of a row group (``expected_images``): offline, its live rows. Online, each image
@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow.fs as pafs
 
 from curation.readers import RowGroupReader, TableSnapshot, open_table
 from curation.sampling import image_runs
@@ -86,16 +87,18 @@ class DataPlan:
 
 def open_data_plan(table: str, *, mode: str, entry_probs: str | None = None, format: str = "auto",
                    version: int | None = None, entry_probs_version: int | None = None,
-                   storage_options: dict[str, str] | None = None) -> DataPlan:
+                   storage_options: dict[str, str] | None = None, filesystem: pafs.FileSystem | None = None
+                   ) -> DataPlan:
     """Pin the table (and, online, read ``entry_probs``) in this process: one footer read per file."""
     online = mode == "online"
     snapshot = open_table(table, format=format, version=version, key_column="uid" if online else None,
-                          storage_options=storage_options)
+                          storage_options=storage_options, filesystem=filesystem)
     plan = DataPlan(snapshot, list_units(snapshot))
     if online:
         if entry_probs is None:
             raise ValueError("online mode needs an entry_probs table")
-        probs = open_table(entry_probs, version=entry_probs_version, storage_options=storage_options)
+        probs = open_table(entry_probs, version=entry_probs_version, storage_options=storage_options,
+                           filesystem=filesystem)
         plan.probs_by_lang, plan.probs_version = probs_from_snapshot(probs), probs.version
     return plan
 
@@ -138,6 +141,15 @@ def _continues_previous(snapshot: TableSnapshot, unit: Unit, first_uid: str) -> 
     return False
 
 
+def yield_shares(units: Sequence[Unit], world_size: int) -> list[list[int]]:
+    """Unit indices whose expected yield each rank computes: whole files, file ``f`` to rank
+    ``f mod R``, so every file is opened by one rank once."""
+    shares: list[list[int]] = [[] for _ in range(world_size)]
+    for i, u in enumerate(units):
+        shares[u.file_index % world_size].append(i)
+    return shares
+
+
 def _cache_path(cache_dir: str, key: str) -> str:
     return os.path.join(cache_dir, f"expected_yields-{key}.npy")
 
@@ -151,8 +163,8 @@ def share_data_plan(table: str, *, mode: str, rank: int = 0, world_size: int = 1
     ``broadcast(obj)`` returns rank 0's ``obj`` on every rank and ``all_gather(obj)`` every rank's
     ``obj`` in rank order (``training.distributed`` wraps torch's object collectives; a world of
     one passes the defaults). Rank 0 opens the tables and looks for cached weights; the plan is
-    broadcast; missing weights are computed by every rank for units ``rank, rank + R, …`` and
-    all-gathered; rank 0 writes the cache."""
+    broadcast; missing weights are computed by every rank for its share of the files
+    (``yield_shares``) and all-gathered; rank 0 writes the cache."""
     plan = None
     if rank == 0:
         plan = open_data_plan(table, mode=mode, **open_kwargs)  # type: ignore[arg-type]
@@ -163,11 +175,11 @@ def share_data_plan(table: str, *, mode: str, rank: int = 0, world_size: int = 1
     plan = broadcast(plan)
     assert isinstance(plan, DataPlan)
     if plan.weights is None:
-        mine = list(range(rank, len(plan.units), world_size))
-        parts = all_gather(unit_weights(plan, mode, balance, mine))
+        shares = yield_shares(plan.units, world_size)
+        parts = all_gather(unit_weights(plan, mode, balance, shares[rank]))
         weights = np.zeros(len(plan.units), dtype=np.float64)
-        for r, part in enumerate(parts):
-            weights[r::world_size] = part
+        for share, part in zip(shares, parts):
+            weights[share] = part
         plan.weights = weights
         if rank == 0 and cache_dir and mode == "online" and balance == "yield":
             os.makedirs(cache_dir, exist_ok=True)

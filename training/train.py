@@ -248,6 +248,7 @@ class _Loop:
         if not resumed_epoch:
             dataset.set_epoch(progress.epoch)
         position = dataset.new_position(cfg.workers)
+        dataset.epoch_plan(max(1, cfg.workers))  # computed once here; the forked workers inherit it
         t_wait = time.time()
         steps = RankSteps(run.loader, cfg.batch_size, position)
         epoch_steps = 0

@@ -14,7 +14,7 @@ from training import coverage
 from training.coverage import epoch_sample, plan_epoch
 from training.crosscheck import online_sample
 from training.dataset import CuratedDataset, LoaderPosition, RankSteps, make_loader
-from training.planning import expected_images, share_data_plan, unit_weights
+from training.planning import expected_images, share_data_plan, unit_weights, yield_shares
 from training.reader import DataConfig, shared_plan
 
 LAYOUTS = [(1, 1), (2, 2), (3, 2), (8, 4), (16, 4)]
@@ -92,7 +92,7 @@ def test_plan_is_shared_by_one_reader_and_cached(uneven_roots, tmp_path, monkeyp
     kwargs = {"mode": "online", "entry_probs": config.entry_probs, "cache_dir": str(tmp_path)}
     head = planning.open_data_plan(config.table, mode="online", entry_probs=config.entry_probs)
     world = 3
-    shares = [unit_weights(head, "online", indices=range(r, len(head.units), world)) for r in range(world)]
+    shares = [unit_weights(head, "online", indices=idx) for idx in yield_shares(head.units, world)]
     opened: list[int] = []
     monkeypatch.setattr(planning, "open_data_plan", lambda *a, **k: opened.append(1) or copy.copy(head))
     plans = [share_data_plan(config.table, rank=r, world_size=world, broadcast=lambda obj: obj or copy.copy(head),
