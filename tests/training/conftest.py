@@ -24,7 +24,7 @@ UNEVEN_ROW_GROUPS = (1, 37, 4, 90, 2, 13, 60, 7)  # cycled per file: row groups 
 @pytest.fixture(scope="session")
 def uneven_roots(tmp_path_factory) -> dict[str, str]:
     """``{"parquet": root, "delta": root}``: 300 images, row groups of very different sizes (1–90 rows;
-    ``curated`` 11 row groups, ``matched`` 33 — fewer than 16 ranks × 4 workers), no corrupt images."""
+    ``curated`` 9 row groups, ``matched`` 33 — fewer than 16 ranks × 4 workers), no corrupt images."""
     roots = {}
     for fmt in ("parquet", "delta"):
         root = str(tmp_path_factory.mktemp(f"uneven_{fmt}"))
