@@ -33,6 +33,7 @@ from curation.readers import TableSnapshot
 from training.images import ImageError, load_image
 from training.planning import DataPlan
 from training.reader import DataConfig, EpochReader, Record
+from training.sharding import PLAN_VERSION
 
 
 @dataclass
@@ -45,6 +46,7 @@ class LoaderPosition:
     rank: int
     seed: int
     fingerprint: str
+    plan: str = ""  # ``CuratedDataset.plan_id``: how row groups were dealt (positions mean nothing under another)
     cursors: dict[str, list[int]] = field(default_factory=dict)
     next_worker: int = 0
     samples: int = 0
@@ -89,6 +91,11 @@ class CuratedDataset(EpochReader, tud.IterableDataset):
         self._resume: dict | None = None
 
     @property
+    def plan_id(self) -> str:
+        """The dealing rule, its weights and the block size: a mid-epoch position is only valid under them."""
+        return f"{PLAN_VERSION}/{self.config.balance}/{self.config.block_units}/{int(self.config.shuffle)}"
+
+    @property
     def resuming(self) -> bool:
         """True between ``load_state_dict`` and the next ``set_epoch``."""
         return self._resume is not None
@@ -101,18 +108,19 @@ class CuratedDataset(EpochReader, tud.IterableDataset):
     def load_state_dict(self, state: Mapping) -> None:
         """Resume mid-epoch from a ``LoaderPosition.state_dict()`` saved by this rank."""
         checks = {"fingerprint": self.snapshot.fingerprint(), "world_size": self.world_size,
-                  "rank": self.rank, "seed": self.config.seed}
+                  "rank": self.rank, "seed": self.config.seed, "plan": self.plan_id}
         for key, want in checks.items():
-            if state.get(key) != want:
+            if state.get(key, "") != want:
                 raise ValueError(f"cannot resume data position: saved {key}={state.get(key)!r}, now {want!r} "
-                                 "(the same table snapshot, world size and seed are required)")
+                                 "(the same table snapshot, world size, seed and plan are required; a checkpoint "
+                                 "written at an epoch's end resumes under any plan)")
         self.epoch = int(state["epoch"])
         self._resume = dict(state)
 
     def new_position(self, num_workers: int) -> LoaderPosition:
         """Bookkeeping for the current epoch, continuing the loaded resume state if any."""
         pos = LoaderPosition(self.epoch, max(1, num_workers), self.world_size, self.rank, self.config.seed,
-                             self.snapshot.fingerprint())
+                             self.snapshot.fingerprint(), self.plan_id)
         if self._resume is not None:
             if int(self._resume["num_workers"]) != pos.num_workers:
                 raise ValueError(f"resume needs the same number of data-loader workers "

@@ -28,6 +28,11 @@ from curation.hashing import hash64
 from curation.readers import TableSnapshot
 
 
+# Bumped whenever the deal changes: a mid-epoch resume position is only valid under the same deal.
+# 1: hash order, greedy by rows; 2: largest weight class first, greedy by expected yield.
+PLAN_VERSION = "deal-v2"
+
+
 @dataclass(frozen=True)
 class Unit:
     """One row group of one file of the snapshot, with its live row count."""
