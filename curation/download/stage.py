@@ -18,9 +18,9 @@ from curation.download.config import DownloadConfig
 from curation.download.img2dataset import (
     SHARD_DIGITS,
     completed_shards,
+    download_shards,
     img2dataset_version,
     key_divisor,
-    run_img2dataset,
     shard_name,
     shard_stats,
 )
@@ -28,7 +28,7 @@ from curation.download.reasons import MISSING_FROM_SHARD, NO_URL, NOT_DOWNLOADED
 from curation.download.urls import URLS_DIR, prepare_url_list, unique_urls
 from curation.layout import STATS_FILE
 from curation.spark.aggregates import grouped_counts
-from curation.spark.fs import delete, list_names, path_bytes, read_json, write_json
+from curation.spark.fs import delete, exists, list_names, path_bytes, read_json, write_json
 from curation.layout import table_path
 from curation.spark.lock import acquire_lock, owner, release_lock
 from curation.spark.tables import arrange, read_table, write_table
@@ -57,7 +57,8 @@ def status_table(spark, cfg: DownloadConfig, source, shards: Sequence[int]):
     if rows is not None:
         extra = [cfg.compute_hash] if cfg.compute_hash else []
         rows = rows.select("uid", *meta, *extra).withColumnRenamed("status", "i2d_status")
-    listed = spark.read.parquet(urls_dir).select("uid", "shard") if _has_parquet(spark, urls_dir) else None
+    listed = (spark.read.parquet(urls_dir).select("uid", F.col("shard").cast("long"))
+              if exists(spark, f"{urls_dir}/_SUCCESS") else None)
     df = per_uid.select("uid", "url")
     df = df.join(listed, "uid", "left") if listed is not None else df.withColumn("shard", F.lit(None).cast("long"))
     if rows is not None:
@@ -79,10 +80,6 @@ def status_table(spark, cfg: DownloadConfig, source, shards: Sequence[int]):
                     "error_message", "shard", "key", "width", "height", "original_width", "original_height",
                     *([cfg.compute_hash] if cfg.compute_hash else []))
     return out
-
-
-def _has_parquet(spark, directory: str) -> bool:
-    return any(n.endswith(".parquet") for n in list_names(spark, directory))
 
 
 def _tar_images(ext: str):
@@ -187,10 +184,11 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
 
         manifest = prepare_url_list(spark, cfg, source)
         step("url_list")
-        done = [s for s in completed_shards(spark, cfg.images) if s < manifest["shards"]]
-        if len(done) < manifest["shards"]:
-            log.info("download: %d of %d shards to fetch", manifest["shards"] - len(done), manifest["shards"])
-            run_img2dataset(spark, cfg, f"{cfg.images}/{URLS_DIR}")
+        done = set(completed_shards(spark, cfg.images))
+        todo = [s for s in range(manifest["shards"]) if s not in done]
+        if todo:
+            log.info("download: %d of %d shards to fetch", len(todo), manifest["shards"])
+            download_shards(spark, cfg, f"{cfg.images}/{URLS_DIR}", todo)
         else:
             log.info("download: all %d shards complete, nothing to fetch", manifest["shards"])
         step("img2dataset")
