@@ -229,6 +229,8 @@ class ShardTask:
         try:
             fs, path = fsspec.core.url_to_fs(shard_dir(self.urls_dir, shard))
             table = pq.read_table(path, filesystem=fs, columns=URL_COLUMNS, partitioning=None).sort_by("uid")
+            # Spark's schema metadata (uid, url) would end in the shard files and hide their other columns
+            table = table.replace_schema_metadata(None)
             feather = os.path.join(tmp, f"{shard}.feather")
             with pa.OSFile(feather, "wb") as f, pa.ipc.new_file(f, table.schema) as writer:
                 writer.write_table(table)
