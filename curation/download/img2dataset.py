@@ -247,9 +247,13 @@ def _batches(items: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(items[i:i + size])
 
 
-def download_shards(spark, cfg: DownloadConfig, urls_dir: str, shards: Sequence[int]) -> list[int]:
+def download_shards(spark, cfg: DownloadConfig, urls_dir: str, shards: Sequence[int],
+                    cancel: threading.Event | None = None) -> list[int]:
     """Download ``shards`` (one Spark task each, ``--subjob-size`` per job); re-run failed ones up to
-    ``--max-shard-retry`` times. Returns the shards that still failed."""
+    ``--max-shard-retry`` times. Returns the shards that still failed. ``cancel`` is checked
+    before each job (``lifecycle.Interrupted``)."""
+    from curation.download.lifecycle import check_cancelled
+
     try:
         import img2dataset  # noqa: F401
     except ImportError as exc:  # pragma: no cover - the 'download' extra installs it
@@ -266,6 +270,7 @@ def download_shards(spark, cfg: DownloadConfig, urls_dir: str, shards: Sequence[
         failed: list[int] = []
         done = 0
         for batch in _batches(pending, cfg.subjob_size):
+            check_cancelled(cancel)
             sc.setJobDescription(f"download shards {batch[0]}..{batch[-1]} ({len(batch)})")
             try:
                 for shard, ok, message in sc.parallelize(batch, len(batch)).map(task).collect():

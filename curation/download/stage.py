@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -24,6 +25,7 @@ from curation.download.img2dataset import (
     shard_name,
     shard_stats,
 )
+from curation.download.lifecycle import check_cancelled
 from curation.download.reasons import MISSING_FROM_SHARD, NO_URL, NOT_DOWNLOADED, failure_reason_columns
 from curation.download.urls import URLS_DIR, prepare_url_list, unique_urls
 from curation.layout import STATS_FILE
@@ -160,11 +162,13 @@ def read_source(spark, cfg: DownloadConfig):
     return df
 
 
-def run_download(spark, cfg: DownloadConfig) -> dict:
+def run_download(spark, cfg: DownloadConfig, cancel: threading.Event | None = None) -> dict:
     """The whole stage; returns the section ``download_<source>`` it records in ``<output>/_stats.json``.
 
     Every uid of the source ends in exactly one ``<source>_download_status`` row (checked here, else
-    RuntimeError); the training table holds the source rows of downloaded uids only."""
+    RuntimeError); the training table holds the source rows of downloaded uids only. ``cancel``
+    (set by ``lifecycle.run_interruptibly`` on Ctrl-C) is checked between steps and download
+    jobs: the run then raises ``Interrupted`` after releasing the lock."""
     cfg.validate()
     t0 = time.time()
     source = read_source(spark, cfg)  # schema errors before anything is written
@@ -181,6 +185,7 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
             steps[name] = round(now - clock[0], 2)
             clock[0] = now
             log.info("download: %s done in %.1fs", name, steps[name])
+            check_cancelled(cancel)
 
         manifest = prepare_url_list(spark, cfg, source)
         step("url_list")
@@ -188,7 +193,7 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
         todo = [s for s in range(manifest["shards"]) if s not in done]
         if todo:
             log.info("download: %d of %d shards to fetch", len(todo), manifest["shards"])
-            download_shards(spark, cfg, f"{cfg.images}/{URLS_DIR}", todo)
+            download_shards(spark, cfg, f"{cfg.images}/{URLS_DIR}", todo, cancel)
         else:
             log.info("download: all %d shards complete, nothing to fetch", manifest["shards"])
         step("img2dataset")
