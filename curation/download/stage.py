@@ -30,7 +30,7 @@ from curation.download.reasons import MISSING_FROM_SHARD, NO_URL, NOT_DOWNLOADED
 from curation.download.urls import URLS_DIR, prepare_url_list, unique_urls
 from curation.layout import STATS_FILE
 from curation.spark.aggregates import grouped_counts
-from curation.spark.fs import delete, exists, list_names, path_bytes, read_json, write_json
+from curation.spark.fs import delete, exists, path_bytes, read_json, write_json
 from curation.layout import table_path
 from curation.spark.lock import acquire_lock, owner, release_lock
 from curation.spark.tables import arrange, read_table, write_table

@@ -32,7 +32,8 @@ URLS = {"drip": 2, "driphead": 1, "loop": 1, "loop2": 2, "hops": 1, "hop": 1, "t
 
 def write_curated(root: str, urls: list[str]) -> None:
     """A ``curated``-shaped Parquet table (uid, url, text) without running curation."""
-    table = pa.table({"uid": [image_uid(u) for u in urls], "url": urls, "text": [f"text {i}" for i in range(len(urls))]})
+    texts = [f"text {i}" for i in range(len(urls))]
+    table = pa.table({"uid": [image_uid(u) for u in urls], "url": urls, "text": texts})
     os.makedirs(os.path.join(root, "curated"), exist_ok=True)
     pq.write_table(table, os.path.join(root, "curated", "part-00000.parquet"))
     open(os.path.join(root, "curated", "_SUCCESS"), "w").close()

@@ -203,3 +203,63 @@ def test_a_huge_declared_canvas_fails_before_it_is_decoded():
     assert error is None and (width, height) == (32, 48)  # upright: 48 x 32 turned a quarter
     img, width, height, *_, error = resizer(io.BytesIO(pixel_case("gray16", 2)[0]))
     assert error is None and abs(_decoded_rgb(img).mean() - pixel_case("gray16", 2)[1].mean()) < 1.5
+
+
+# ---------------------------------------------------------------- stopping a run
+
+class _FakeSpark:
+    """Counts cancelAllJobs calls (the real one is exercised by test_lifecycle in a subprocess)."""
+
+    def __init__(self):
+        self.cancels = 0
+        self.sparkContext = self
+
+    def cancelAllJobs(self):  # noqa: N802 - pyspark's name
+        self.cancels += 1
+
+
+def test_sigterm_cancels_the_run_and_waits_for_its_cleanup():
+    import os
+    import signal
+
+    from curation.download.lifecycle import Interrupted, run_interruptibly
+
+    spark, cleaned = _FakeSpark(), []
+
+    def run(cancel):
+        try:
+            while not cancel.wait(0.05):
+                pass
+            time.sleep(0.6)  # slow cleanup (lock release): the caller must wait for it
+        finally:
+            cleaned.append(True)
+        return "finished"
+
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    with pytest.raises(Interrupted) as err:
+        run_interruptibly(spark, run, grace_seconds=10)
+    assert err.value.released and cleaned == [True] and spark.cancels >= 1
+    assert signal.getsignal(signal.SIGTERM) is not None  # the previous handler is back
+    assert run_interruptibly(spark, lambda cancel: "done") == "done"
+    with pytest.raises(ValueError):
+        run_interruptibly(spark, lambda cancel: int("x"))
+
+
+def test_an_interrupted_run_that_does_not_stop_says_so():
+    import os
+    import signal
+
+    from curation.download.cli import interrupted_message
+    from curation.download.lifecycle import Interrupted, run_interruptibly
+
+    hang = threading.Event()
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGTERM))
+    timer.start()
+    with pytest.raises(Interrupted) as err:
+        run_interruptibly(_FakeSpark(), lambda cancel: hang.wait(30), grace_seconds=1)
+    hang.set()
+    assert err.value.released is False
+    message = interrupted_message("/o", released=False)
+    assert "/o/_LOCK may remain" in message and f"pid {os.getpid()}" in message and "delete /o/_LOCK" in message
+    assert "/o/_LOCK released" in interrupted_message("/o", released=True)
