@@ -14,14 +14,11 @@ that its lemmas stand in for the definition. Lemmas are cleaned as the metadata 
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from curation.metadata.sources.wordnet import clean_lemma, wordnet_lang_to_wiki
+from curation.metadata.sources.wordnet import clean_lemma, wordnet_data, wordnet_lang_to_wiki
 
 Embedder = Callable[[Sequence[str]], np.ndarray]
 
@@ -48,31 +45,6 @@ def synonyms_from_lemmas(lemmas: Sequence[str], classname: str, lang: str) -> li
     return out
 
 
-@contextmanager
-def wordnet_data(paths: Sequence[str], data_dir: str | None = None) -> Iterator[None]:
-    """Point ``wn`` at a data directory holding ``paths`` for the duration of the block.
-
-    Without ``data_dir`` a temporary directory is used and removed afterwards, so the user's
-    own ``wn`` data is never touched; the previous ``wn`` data directory is restored.
-    """
-    import wn
-
-    for path in paths:
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"WordNet file not found: {path}")
-    previous = wn.config.data_directory
-    tmp = tempfile.TemporaryDirectory(prefix="wn-") if data_dir is None else None
-    try:
-        wn.config.data_directory = data_dir or tmp.name
-        for path in paths:
-            wn.add(path, progress_handler=None)
-        yield
-    finally:
-        wn.config.data_directory = previous
-        if tmp is not None:
-            tmp.cleanup()
-
-
 def wordnet_synonyms(classnames: Sequence[str], lang: str, paths: Sequence[str], embed: Embedder,
                      name_template: str = "a photo of {c}.", data_dir: str | None = None) -> list[list[str]]:
     """Synonyms of every class name (one list per class; empty when WordNet has no noun for it).
@@ -80,9 +52,7 @@ def wordnet_synonyms(classnames: Sequence[str], lang: str, paths: Sequence[str],
     ``lang`` is the class names' language code (``en``, ``fr``, ``zh`` …); ``embed`` turns texts
     into L2-normalised embeddings with the classifying model; ``name_template`` builds the query.
     """
-    import wn
-
-    with wordnet_data(paths, data_dir):
+    with wordnet_data(paths, data_dir) as wn:
         lexicons = [lx for lx in wn.lexicons() if wordnet_lang_to_wiki(lx.language) == lang]
         if not lexicons:
             return [[] for _ in classnames]

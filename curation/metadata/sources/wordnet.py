@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import ModuleType
 
 # ISO 639-2/3 codes used by OMW lexicons -> Wikipedia codes (two-letter codes map to themselves).
 WORDNET_TO_WIKI = {
@@ -41,11 +43,12 @@ def clean_lemma(lemma: str, lang: str) -> str:
     return lemma
 
 
-def wordnet_entries(paths: Sequence[str], data_dir: str | None = None) -> dict[str, list[str]]:
-    """``{wiki lang: sorted unique lemmas}`` of every lexicon in the given WN-LMF files.
+@contextmanager
+def wordnet_data(paths: Sequence[str], data_dir: str | None = None) -> Iterator[ModuleType]:
+    """The ``wn`` module pointed at a data directory holding ``paths``, for the duration of the block.
 
-    With ``data_dir`` (an existing ``wn`` data directory), the files are added to it and every
-    lexicon already there is read too; ``paths`` may then be empty.
+    Without ``data_dir`` a temporary directory is used and removed afterwards, so the user's
+    own ``wn`` data is never touched; the previous ``wn`` data directory is restored.
     """
     from curation.metadata.sources.deps import require
 
@@ -59,6 +62,20 @@ def wordnet_entries(paths: Sequence[str], data_dir: str | None = None) -> dict[s
         wn.config.data_directory = data_dir or tmp.name
         for path in paths:
             wn.add(path, progress_handler=None)
+        yield wn
+    finally:
+        wn.config.data_directory = previous
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def wordnet_entries(paths: Sequence[str], data_dir: str | None = None) -> dict[str, list[str]]:
+    """``{wiki lang: sorted unique lemmas}`` of every lexicon in the given WN-LMF files.
+
+    With ``data_dir`` (an existing ``wn`` data directory), the files are added to it and every
+    lexicon already there is read too; ``paths`` may then be empty.
+    """
+    with wordnet_data(paths, data_dir) as wn:
         per_lang: dict[str, set[str]] = {}
         for lexicon in wn.lexicons():
             lang = wordnet_lang_to_wiki(lexicon.language)
@@ -66,7 +83,3 @@ def wordnet_entries(paths: Sequence[str], data_dir: str | None = None) -> dict[s
             for lemma in wn.Wordnet(lexicon=lexicon.specifier()).lemmas():
                 bucket.add(clean_lemma(str(lemma), lang))
         return {lang: sorted(items) for lang, items in sorted(per_lang.items()) if items}
-    finally:
-        wn.config.data_directory = previous
-        if tmp is not None:
-            tmp.cleanup()
