@@ -244,7 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m training plan", description=__doc__.split("\n")[0],
                                  formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     ap.add_argument("--data", required=True, help="table (curated, or matched with --online) or curation output root")
-    ap.add_argument("--online", action="store_true", help="online balancing of a matched table")
+    ap.add_argument("--online", action="store_true", help="online balancing of a matched table (= --mode online)")
+    ap.add_argument("--mode", choices=("offline", "online"), help="as training.launch's --mode (default: offline)")
     ap.add_argument("--entry-probs", help="entry_probs table (default: beside the table)")
     ap.add_argument("--epoch", type=int, default=0)
     ap.add_argument("--world-size", type=int, default=1)
@@ -263,7 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def config_from_args(args: argparse.Namespace) -> DataConfig:
-    mode = "online" if args.online else "offline"
+    if args.online and args.mode == "offline":
+        raise SystemExit("--online contradicts --mode offline")
+    mode = "online" if args.online or args.mode == "online" else "offline"
     table, probs = args.data, args.entry_probs
     root_table, root_probs = tables_under_root(args.data, mode)
     if exists(root_table):  # an output root: take its curated / matched table

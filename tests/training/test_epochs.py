@@ -126,6 +126,16 @@ def test_plan_command_exit_codes(uneven_roots, capsys, monkeypatch):
     assert "FAILED" in capsys.readouterr().out
 
 
+def test_plan_command_takes_the_launchers_mode_flag(uneven_roots):
+    root = uneven_roots["parquet"]
+    parse = coverage.build_parser().parse_args
+    assert coverage.config_from_args(parse(["--data", root, "--mode", "online"])).mode == "online"
+    assert coverage.config_from_args(parse(["--data", root, "--online"])).mode == "online"
+    assert coverage.config_from_args(parse(["--data", root])).mode == "offline"
+    with pytest.raises(SystemExit, match="contradicts"):
+        coverage.config_from_args(parse(["--data", root, "--online", "--mode", "offline"]))
+
+
 def test_python_dash_m_training_dispatches(uneven_roots):
     import subprocess
     import sys
