@@ -53,3 +53,84 @@ def test_sampling_keys_match_pure_functions():
     assert out["choice_key"].to_pylist()[0] == choice_key(3, 1, "u1", "t1")
     assert out["keep_uniform"].to_pylist()[1] == keep_uniform(3, 1, "u2")
     np.testing.assert_allclose(out["keep_prob"].to_numpy(), [1 - 0.5 * 0.75, 1.0])
+
+
+# --- LID / matching modes and the bounded matcher cache (issue 22) -------------------------
+
+def test_reference_lid_has_no_method_column_and_improved_equals_detect_improved():
+    from curation import lid
+
+    texts = ["a black cat on the sofa", "東京の夜景がとてもきれい", "고양이가 소파에서 잔다", "แมวดำนอนอยู่บนโซฟา",
+             "这是一只可爱的黑色小猫", None]
+    urls = pa.array([f"https://a.org/{i}.jpg" for i in range(len(texts))])
+    ref = columnar.annotate_lid_arrow(urls, pa.array(texts, pa.string()), None, 4096, 0.0)
+    assert "lid_method" not in ref
+    got = columnar.annotate_lid_arrow(urls, pa.array(texts, pa.string()), None, 4096, 0.0, "improved")
+    labels, scores, methods = lid.detect_improved(texts[:-1])
+    assert got["lid_label"].to_pylist() == [*labels, None]
+    assert got["lid_method"].to_pylist() == [*methods, None]  # a rejected row has no method
+    np.testing.assert_array_equal(got["lang_score"].to_numpy(zero_copy_only=False)[:-1], scores)
+    assert got["lid_method"].to_pylist()[1:5] == ["script:Jpan", "script:Kore", "script:Thai", "script:Hani"]
+    assert got["lang"].to_pylist()[:5] == ["en", "ja", "ko", "th", "zh"]
+
+
+def test_unknown_lid_mode_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="unknown LID mode"):
+        columnar.annotate_lid_arrow(pa.array(["https://a.org/1.jpg"]), pa.array(["a cat"]), None, 4096, 0.0, "best")
+
+
+def test_matcher_cache_evicts_least_recently_used_beyond_its_entry_bound():
+    cache = columnar.MatcherCache(max_entries=5)
+    calls = []
+
+    def entries(lang, n):
+        def get():
+            calls.append(lang)
+            return [f"{lang}{i}" for i in range(n)]
+        return get
+
+    a = cache.get("fp", "a", entries("a", 2))
+    cache.get("fp", "b", entries("b", 2))
+    assert cache.get("fp", "a", entries("a", 2)) is a  # cached: its entries are not read again
+    assert calls == ["a", "b"] and cache.entries_held == 4
+    cache.get("fp", "c", entries("c", 2))  # 6 > 5: the least recently used (b) goes
+    assert cache.evictions == 1 and cache.entries_held == 4
+    assert cache.get("fp", "a", entries("a", 2)) is a
+    cache.get("fp", "b", entries("b", 2))  # built again; c (used before a) goes
+    assert calls == ["a", "b", "c", "b"] and cache.builds == 4 and cache.evictions == 2
+    big = cache.get("fp", "d", entries("d", 9))  # larger than the bound: kept alone
+    assert cache.entries_held == 9 and cache.get("fp", "d", entries("d", 9)) is big
+
+
+def test_matcher_cache_without_bound_keeps_everything_and_keys_on_mode():
+    cache = columnar.MatcherCache()
+    ref = cache.get("fp", "ja", ["猫"])
+    ext = cache.get("fp", "ja", ["猫"], "extended")
+    assert ref is not ext and type(ext).__name__ == "ExtendedMatcher"
+    assert cache.get("fp", "ja", ["猫"]) is ref and cache.evictions == 0
+
+
+def test_match_arrow_reads_entries_of_the_languages_present_only():
+    class Lazy(dict):
+        read: list = []
+
+        def __getitem__(self, lang):
+            Lazy.read.append(lang)
+            return dict.__getitem__(self, lang)
+
+    entries = Lazy(en=pa.array(["cat"]), de=pa.array(["Katze"]), fr=pa.array(["chat"]))
+    ids, _ = columnar.match_arrow(pa.array(["de", "de"]), pa.array(["eine Katze", "ein Hund"]),
+                                  pa.array([None, None], pa.string()), entries, "lazy-fp")
+    assert ids.to_pylist() == [[0], None] and Lazy.read == ["de"]
+
+
+def test_extended_matching_adds_japanese_morpheme_matches():
+    entries = {"ja": ["ラーメン", "猫"]}
+    texts = pa.array(["美味しいラーメンを食べた", "黒い猫"])
+    langs, prior = pa.array(["ja", "ja"]), pa.array([None, None], pa.string())
+    ref, _ = columnar.match_arrow(langs, texts, prior, entries, "ja-fp")
+    ext, _ = columnar.match_arrow(langs, texts, prior, entries, "ja-fp", "extended")
+    assert ref.to_pylist() == [None, [1]]  # the reference pads kana-final entries with spaces
+    assert ext.to_pylist() == [[0], [1]]
