@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 from curation import columnar
 from curation.ids import image_uid
+from curation.matching import Matcher
 from curation.sampling import choice_key, keep_uniform
 
 
@@ -134,3 +136,117 @@ def test_extended_matching_adds_japanese_morpheme_matches():
     ext, _ = columnar.match_arrow(langs, texts, prior, entries, "ja-fp", "extended")
     assert ref.to_pylist() == [None, [1]]  # the reference pads kana-final entries with spaces
     assert ext.to_pylist() == [[0], [1]]
+
+
+# Texts the script alone decides (fastText does not run, score 1.0): the lid_method column
+# names the script, lang is the metadata language of the label.
+SCRIPT_TEXTS = [
+    ("ソファで寝ている黒い猫の写真", "ja", "script:Jpan"),
+    ("고양이가 소파에서 자고 있다", "ko", "script:Kore"),
+    ("这是一只可爱的黑色小猫", "zh", "script:Hani"),
+    ("東京駅", "ja", "script:Hani+ja"),
+    ("แมวดำนอนบนโซฟา", "th", "script:Thai"),
+    ("ឆ្មាខ្មៅដេកលើសាឡុង", "km", "script:Khmr"),
+    ("ແມວດຳນອນຢູ່", "lo", "script:Laoo"),
+    ("ကြောင်နက်တစ်ကောင်", "my", "script:Mymr"),
+    ("սև կատու բազմոցին", "hy", "script:Armn"),
+    ("μαύρη γάτα στον καναπέ", "el", "script:Grek"),
+]
+
+
+def test_lid_method_column_names_the_deciding_script_per_row():
+    from curation import lid
+
+    texts = [t for t, _, _ in SCRIPT_TEXTS]
+    # every text twice, shuffled, plus rows that are rejected before LID: each distinct text is
+    # detected once and its label, lang, score and method scattered back to all its rows
+    order = [*range(len(texts)), *reversed(range(len(texts)))]
+    rows = [texts[i] for i in order] + [None, "   "]
+    urls = pa.array([f"https://a.org/{i}.jpg" for i in range(len(rows))])
+    out = columnar.annotate_lid_arrow(urls, pa.array(rows, pa.string()), None, 4096, 0.0, "improved")
+    methods, langs = out["lid_method"].to_pylist(), out["lang"].to_pylist()
+    for row, i in enumerate(order):
+        _, lang, method = SCRIPT_TEXTS[i]
+        assert (methods[row], langs[row]) == (method, lang), SCRIPT_TEXTS[i]
+        assert out["lid_label"][row].as_py() == lid.detect_improved([texts[i]])[0][0]
+    assert out["lang_score"].to_numpy(zero_copy_only=False)[:len(order)].tolist() == [1.0] * len(order)
+    assert methods[-2:] == [None, None] and out["reject_reason"].to_pylist()[-2:] == ["null_text", "empty_text"]
+
+
+def test_lid_method_column_for_texts_fasttext_decides():
+    out = columnar.annotate_lid_arrow(pa.array([f"https://a.org/{i}.jpg" for i in range(3)]),
+                                      pa.array(["a black cat sleeping on the red sofa",
+                                                "черная кошка спит на диване",
+                                                "შავი კატა დივანზე"]), None, 4096, 0.0, "improved")
+    assert out["lang"].to_pylist() == ["en", "ru", "ka"]
+    # Latin, Cyrillic and Georgian (ka and xmf in lid.176) are each written by several
+    # languages: the script does not decide, fastText's top-1 (in the script) does
+    assert out["lid_method"].to_pylist() == ["fasttext", "fasttext", "fasttext"]
+    assert all(0.5 < s < 1.0 for s in out["lang_score"].to_pylist())  # lid.176's probability, not 1.0
+
+
+def test_matcher_cache_is_per_process_and_takes_the_latest_bound(monkeypatch):
+    first = columnar.matcher_cache(10)
+    assert columnar.matcher_cache(3) is first and first.max_entries == 3
+    m = columnar.get_matcher("fp-pid", "en", ["cat"], max_entries=0)
+    assert first.max_entries == 0 and columnar.get_matcher("fp-pid", "en", ["cat"]) is m
+    monkeypatch.setattr(columnar.os, "getpid", lambda: -1)  # as in a forked worker
+    fresh = columnar.matcher_cache()
+    assert fresh is not first and fresh.builds == 0 and columnar.get_matcher("fp-pid", "en", ["cat"]) is not m
+
+
+def test_matcher_cache_bound_counts_entries_not_languages():
+    cache = columnar.MatcherCache(max_entries=4)
+    for lang in "abcd":  # four one-entry languages fit
+        cache.get("fp", lang, [lang * 3])
+    assert (cache.builds, cache.evictions, cache.entries_held) == (4, 0, 4)
+    cache.get("fp", "e", ["e1", "e2", "e3"])  # three more entries: the three least recent go
+    assert cache.evictions == 3 and cache.entries_held == 4
+    assert cache.get("fp", "d", lambda: pytest.fail("d was evicted")).n_entries == 1
+    assert cache.build_seconds > 0
+
+
+def test_matcher_cache_builds_from_arrow_arrays_and_matches_like_a_list():
+    cache = columnar.MatcherCache()
+    from_arrow = cache.get("fp", "de", pa.array(["Katze", "rote Katze"]))
+    assert from_arrow.match("eine rote Katze") == Matcher(["Katze", "rote Katze"]).match("eine rote Katze")
+
+
+class _FakeBroadcast:
+    """A broadcast variable's worker-side face: ``.value``, counted."""
+
+    def __init__(self, value, reads: list, lang: str):
+        self._value, self._reads, self._lang = value, reads, lang
+
+    @property
+    def value(self):
+        self._reads.append(self._lang)
+        return self._value
+
+
+def test_per_language_broadcasts_are_read_only_for_languages_met_and_only_once():
+    from curation.spark.transforms import _BroadcastEntries
+
+    reads: list[str] = []
+    entries = _BroadcastEntries({lang: _FakeBroadcast(pa.array(values), reads, lang) for lang, values in
+                                 {"en": ["cat", "sofa"], "de": ["Katze"], "fr": ["chat"]}.items()})
+    assert len(entries) == 3 and set(entries) == {"en", "de", "fr"} and "ru" not in entries and not reads
+    langs = pa.array(["en", "ru", "en", "de"])
+    texts = pa.array(["a cat on the sofa", "кошка", "a dog", "eine Katze"])
+    prior = pa.array([None, None, None, None], pa.string())
+    for _ in range(2):  # a second batch in the same worker: matchers cached, broadcasts unread
+        ids, reasons = columnar.match_arrow(langs, texts, prior, entries, "bc-fp")
+        assert ids.to_pylist() == [[0, 1], None, None, [0]]
+        assert reasons.to_pylist() == [None, "no_metadata_language", "unmatched", None]
+    assert sorted(reads) == ["de", "en"]
+
+
+def test_broadcast_entries_puts_one_arrow_array_per_language(spark):
+    from curation.spark.transforms import broadcast_entries
+
+    bcs = broadcast_entries(spark, {"en": ["cat", "black cat"], "zh": ["猫"]})
+    assert set(bcs) == {"en", "zh"}
+    assert bcs["en"].value.type == pa.string() and bcs["en"].value.to_pylist() == ["cat", "black cat"]
+    assert bcs["zh"].value.to_pylist() == ["猫"]
+    for bc in bcs.values():
+        bc.unpersist()

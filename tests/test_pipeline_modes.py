@@ -25,7 +25,7 @@ from curation.spark.tables import read_table
 from .pipeline_fixtures import write_inputs
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
-from compare_outputs import compare_table  # noqa: E402
+from compare_outputs import compare_table, table_digest  # noqa: E402
 
 OLD_TEXTS_LID = ["uid", "url", "text", "lid_label", "lang", "lang_score", "reject_reason", "row_no", "batch_id"]
 
@@ -101,6 +101,31 @@ def test_reference_mode_keeps_the_old_columns_keys_and_fingerprints(spark, runs)
                                              __version__)
     assert match["fingerprint"] == fingerprint("match", lid["fingerprint"], stats["run"]["metadata"]["fingerprint"],
                                                __version__)
+
+
+# Digests (``scripts/compare_outputs.table_digest``: file names, schemas, rows in file order) of
+# the reference run's tables, computed with main's code before the modes existed (commit
+# fa5c4ae, the same fixture and Spark session settings). ``--lid reference --matching
+# reference`` must keep every table byte for byte as MetaCLIP 2's rules and the old code wrote
+# it: any change of rows, order, columns or file layout fails here.
+REFERENCE_DIGESTS = {
+    "batch_counts": "7431eafd7a48e1e5",
+    "curated": "ab05017f2d382d92",
+    "entry_counts": "cc85d31d718aea90",
+    "entry_probs": "9c225c06e26109e7",
+    "matched": "99fde73a88483a00",
+    "rejects": "504754cb224b2fc1",
+    "texts_lid": "6f25df96665387db",
+    "thresholds": "39a32c8db547e497",
+}
+
+
+@pytest.mark.spark
+def test_reference_mode_tables_are_those_of_the_code_before_the_modes(runs):
+    out = runs["reference"]["cfg"].output
+    got = {name: table_digest(os.path.join(out, name)) for name in REFERENCE_DIGESTS}
+    assert got == REFERENCE_DIGESTS
+    assert sorted(d for d in os.listdir(out) if not d.startswith(("_", "."))) == sorted(REFERENCE_DIGESTS)
 
 
 @pytest.mark.spark
