@@ -25,12 +25,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", required=True, help="one sub-directory per run is written here")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--metadata", default=None)
+    parser.add_argument("--curate-args", default="", help="extra curate flags, e.g. '--lid improved'")
     args = parser.parse_args(argv)
     spark = None
     for run in range(args.runs):
         out = os.path.join(args.output, f"run{run}")
         shutil.rmtree(out, ignore_errors=True)
-        cfg = config_from_args(build_parser("warm_run", "").parse_args(curate_args(args.input, out, args.cores)))
+        cfg = config_from_args(build_parser("warm_run", "").parse_args(
+            curate_args(args.input, out, args.cores, args.metadata, args.curate_args.split())))
         spark = spark or get_spark("wwclip-warm-benchmark", cfg.master, cfg.spark_conf)
         stats = run_curate(spark, cfg)
         print(json.dumps({"run": run, "pipeline_seconds": stats["run"]["total_seconds"],

@@ -12,7 +12,9 @@ The per-process matcher cache lives here too: built lazily inside each worker, n
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -22,24 +24,79 @@ from curation import lid, validation
 from curation.balancing import keep_probabilities, matched_probabilities
 from curation.ids import image_uid
 from curation.matching import Matcher
+from curation.matching_extended import ExtendedMatcher, make_matcher
 from curation.sampling import choice_keys, chosen_rows, image_runs, keep_uniforms
 
-_MATCHERS: dict[tuple[str, str], Matcher] = {}
-_MATCHERS_PID: int | None = None
 ENTRY_IDS_TYPE = pa.list_(pa.int32())
 
 
-def get_matcher(fingerprint: str, lang: str, entries: Sequence[str]) -> Matcher:
-    """The process-wide matcher for (metadata fingerprint, language), built on first use."""
-    global _MATCHERS_PID
-    if _MATCHERS_PID != os.getpid():
-        _MATCHERS.clear()
-        _MATCHERS_PID = os.getpid()
-    key = (fingerprint, lang)
-    matcher = _MATCHERS.get(key)
-    if matcher is None:
-        matcher = _MATCHERS[key] = Matcher(entries)
-    return matcher
+class MatcherCache:
+    """The matchers of one process, keyed by (metadata fingerprint, language, matching mode),
+    built on first use (never pickled: ``Matcher`` refuses it).
+
+    ``max_entries`` bounds memory for large metadata (MetaCLIP 2: 300+ languages, tens of
+    millions of entries): when the cached matchers would hold more entries than that, the least
+    recently used are dropped first (an automaton costs ~130 B per entry); the matcher being
+    built is always kept, however large. 0 means no bound (every language a process meets
+    stays built, as before). ``builds``, ``evictions`` and ``build_seconds`` count what
+    happened, for benchmarks."""
+
+    def __init__(self, max_entries: int = 0):
+        self.max_entries = max_entries
+        self._matchers: OrderedDict[tuple[str, str, str], Matcher | ExtendedMatcher] = OrderedDict()
+        self.builds = self.evictions = 0
+        self.build_seconds = 0.0
+
+    @property
+    def entries_held(self) -> int:
+        return sum(m.n_entries for m in self._matchers.values())
+
+    def get(self, fingerprint: str, lang: str, entries: Sequence[str] | Callable[[], Sequence[str]],
+            mode: str = "reference") -> Matcher | ExtendedMatcher:
+        """The matcher of ``lang``; ``entries`` (a sequence, or a callable returning one, called
+        only when the matcher has to be built) is the language's entry list."""
+        key = (fingerprint, lang, mode)
+        matcher = self._matchers.get(key)
+        if matcher is not None:
+            self._matchers.move_to_end(key)
+            return matcher
+        started = time.perf_counter()
+        values = entries() if callable(entries) else entries
+        if isinstance(values, (pa.Array, pa.ChunkedArray)):
+            values = values.to_pylist()
+        matcher = make_matcher(values, lang, mode)
+        del values  # the Python list is only needed while the automaton is built
+        self.builds += 1
+        self.build_seconds += time.perf_counter() - started
+        if self.max_entries:
+            held = self.entries_held
+            while self._matchers and held + matcher.n_entries > self.max_entries:
+                _, dropped = self._matchers.popitem(last=False)
+                held -= dropped.n_entries
+                self.evictions += 1
+        self._matchers[key] = matcher
+        return matcher
+
+
+_CACHE = MatcherCache()
+_CACHE_PID: int | None = None
+
+
+def matcher_cache(max_entries: int = 0) -> MatcherCache:
+    """This process's ``MatcherCache`` (a new one after a fork: nothing is shared with the
+    parent), with its bound set to ``max_entries``."""
+    global _CACHE, _CACHE_PID
+    if _CACHE_PID != os.getpid():
+        _CACHE, _CACHE_PID = MatcherCache(), os.getpid()
+    _CACHE.max_entries = max_entries
+    return _CACHE
+
+
+def get_matcher(fingerprint: str, lang: str, entries: Sequence[str] | Callable[[], Sequence[str]],
+                mode: str = "reference", max_entries: int = 0) -> Matcher | ExtendedMatcher:
+    """The process-wide matcher for (metadata fingerprint, language, mode), built on first use
+    (``MatcherCache.get``; ``max_entries`` bounds the cache, 0: no bound)."""
+    return matcher_cache(max_entries).get(fingerprint, lang, entries, mode)
 
 
 def _array(values) -> pa.Array:
@@ -85,33 +142,45 @@ def _reasons_and_uids(urls: Sequence[object], texts: Sequence[object], uids: Seq
 
 
 def _lid_columns(n: int, todo: Sequence[int], valid_texts: pa.Array, reasons: list[str | None],
-                 lid_min_score: float) -> tuple[pa.Array, pa.Array, pa.Array]:
-    """(lid_label, lang, lang_score) for n rows, null except at rows ``todo`` (whose texts are
-    ``valid_texts``). Each distinct text is detected once; each distinct label mapped once.
-    Sets ``reasons[i] = LOW_LID_SCORE`` where the score is below ``lid_min_score``."""
+                 lid_min_score: float, lid_mode: str = "reference") -> dict[str, pa.Array]:
+    """lid_label, lang, lang_score (and, in the ``improved`` mode, lid_method) for n rows, null
+    except at rows ``todo`` (whose texts are ``valid_texts``). Each distinct text is detected
+    once (``lid.detect``, or ``lid.detect_improved`` for ``lid_mode="improved"``); each distinct
+    label mapped once. Sets ``reasons[i] = LOW_LID_SCORE`` where the score is below ``lid_min_score``."""
     rows = np.asarray(todo, dtype=np.int64)
     encoded = pc.dictionary_encode(valid_texts)
-    labels, scores = lid.detect(encoded.dictionary.to_pylist())
+    distinct = encoded.dictionary.to_pylist()
+    methods = None
+    if lid_mode == "reference":
+        labels, scores = lid.detect(distinct)
+    elif lid_mode == "improved":
+        labels, scores, methods = lid.detect_improved(distinct)
+    else:
+        raise ValueError(f"unknown LID mode {lid_mode!r}; choose from {lid.LID_MODES}")
     lang_of = {label: lid.to_metadata_lang(label) for label in set(labels)}
     idx = encoded.indices
     idx_np = idx.to_numpy(zero_copy_only=False).astype(np.int64)
     row_scores = scores[idx_np]  # float32: a float32 score equal to float32(lid_min_score) is kept
     for i in rows[row_scores < lid_min_score].tolist():
         reasons[i] = validation.LOW_LID_SCORE
-    label_arr = _scatter(pc.take(pa.array(labels, pa.string()), idx), rows, n)
-    lang_arr = _scatter(pc.take(pa.array([lang_of[x] for x in labels], pa.string()), idx), rows, n)
     full_scores = np.zeros(n, dtype=np.float32)
     full_scores[rows] = row_scores
     present = np.zeros(n, dtype=bool)
     present[rows] = True
-    return label_arr, lang_arr, pa.array(full_scores, pa.float32(), mask=~present)
+    out = {"lid_label": _scatter(pc.take(pa.array(labels, pa.string()), idx), rows, n),
+           "lang": _scatter(pc.take(pa.array([lang_of[x] for x in labels], pa.string()), idx), rows, n),
+           "lang_score": pa.array(full_scores, pa.float32(), mask=~present)}
+    if methods is not None:
+        out["lid_method"] = _scatter(pc.take(pa.array(methods, pa.string()), idx), rows, n)
+    return out
 
 
 def annotate_lid_arrow(urls: pa.Array, texts: pa.Array, uids: pa.Array | None,
-                       max_text_chars: int, lid_min_score: float) -> dict[str, pa.Array]:
+                       max_text_chars: int, lid_min_score: float, lid_mode: str = "reference") -> dict[str, pa.Array]:
     """Validate rows (SPEC §2 step 1), derive uids and run LID (step 2): columns uid, lid_label,
     lang (string), lang_score (float32) and reject_reason (string, null for rows that go on to
-    matching; ``low_lid_score`` below ``lid_min_score``).
+    matching; ``low_lid_score`` below ``lid_min_score``); with ``lid_mode="improved"`` also
+    lid_method (string: which rule decided, ``lid.detect_improved``; null for rejected rows).
 
     A vectorized prefilter (``validation.fast_valid_mask``) proves most rows valid; only the
     others are checked with ``validation.reject_reason``."""
@@ -125,9 +194,8 @@ def annotate_lid_arrow(urls: pa.Array, texts: pa.Array, uids: pa.Array | None,
     valid_texts = texts.take(pa.array(todo, pa.int64()))
     if not (pa.types.is_string(valid_texts.type) or pa.types.is_large_string(valid_texts.type)):
         valid_texts = pa.array(valid_texts.to_pylist(), pa.string())
-    labels, langs, scores = _lid_columns(n, todo, valid_texts, reasons, lid_min_score)
-    return {"uid": pa.array(out_uid, pa.string()), "lid_label": labels, "lang": langs,
-            "lang_score": scores, "reject_reason": pa.array(reasons, pa.string())}
+    lid_cols = _lid_columns(n, todo, valid_texts, reasons, lid_min_score, lid_mode)
+    return {"uid": pa.array(out_uid, pa.string()), **lid_cols, "reject_reason": pa.array(reasons, pa.string())}
 
 
 # --- Matching (SPEC §2 step 3) -----------------------------------------------------------------
@@ -150,10 +218,12 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 
 def _match_groups(texts: pa.Array, groups: _Groups, entries_by_lang: Mapping[str, Sequence[str]],
-                  fingerprint: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  fingerprint: str, mode: str = "reference", max_entries: int = 0
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(offsets int64[n + 1], ids int32, no_metadata mask) over the n ``texts``: row i matched
     ``ids[offsets[i]:offsets[i + 1]]`` (empty for rows outside ``groups``); ``no_metadata`` marks
-    the rows of languages without metadata."""
+    the rows of languages without metadata. A language's entries are read from
+    ``entries_by_lang`` only when its matcher has to be built (lazy broadcasts stay unread)."""
     n = len(texts)
     no_metadata = np.zeros(n, dtype=bool)
     counts = np.zeros(n, dtype=np.int64)
@@ -162,8 +232,8 @@ def _match_groups(texts: pa.Array, groups: _Groups, entries_by_lang: Mapping[str
         if lang not in entries_by_lang:
             no_metadata[rows] = True
             continue
-        row_counts, ids = _match_distinct(get_matcher(fingerprint, lang, entries_by_lang[lang]),
-                                          texts.take(pa.array(rows)))
+        matcher = get_matcher(fingerprint, lang, lambda lang=lang: entries_by_lang[lang], mode, max_entries)
+        row_counts, ids = _match_distinct(matcher, texts.take(pa.array(rows)))
         counts[rows] = row_counts
         parts.append((rows, row_counts, ids))
     offsets = np.zeros(n + 1, dtype=np.int64)
@@ -188,7 +258,7 @@ def _lang_groups(langs: pa.Array, todo: np.ndarray) -> _Groups:
     return _split_by_code(rows, codes[rows], value_of)
 
 
-def _match_distinct(matcher: Matcher, texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+def _match_distinct(matcher: Matcher | ExtendedMatcher, texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(id count per text, ids) of ``texts``, each distinct text matched once."""
     encoded = pc.dictionary_encode(texts, null_encoding="encode")
     offsets, ids = matcher.match_many_arrays(encoded.dictionary.to_pylist())
@@ -198,15 +268,18 @@ def _match_distinct(matcher: Matcher, texts: pa.Array) -> tuple[np.ndarray, np.n
 
 
 def match_arrow(langs: pa.Array, texts: pa.Array, prior_reasons: pa.Array,
-                entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str) -> tuple[pa.Array, pa.Array]:
+                entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str, mode: str = "reference",
+                max_entries: int = 0) -> tuple[pa.Array, pa.Array]:
     """Metadata substring matching (SPEC §2 step 3) of the rows without a prior reject reason:
     (entry_ids as list<int32>, null unless matched; reason as string: the prior reason,
     ``no_metadata_language``, ``unmatched``, or null = matched). Each language's distinct texts
-    are matched in one ``Matcher.match_many_arrays`` call (equal to ``Matcher.match`` text by
-    text) and the lists assembled with NumPy."""
+    are matched in one ``match_many_arrays`` call of its matcher (``mode``: ``reference``, or
+    ``extended`` for ``curation.matching_extended``; equal to ``match`` text by text) and the
+    lists assembled with NumPy. ``max_entries`` bounds the process's matcher cache (0: none)."""
     langs, texts, prior_reasons = _array(langs), _array(texts), _array(prior_reasons)
     todo = prior_reasons.is_null().to_numpy(zero_copy_only=False)
-    offsets, values, no_metadata = _match_groups(texts, _lang_groups(langs, todo), entries_by_lang, fingerprint)
+    offsets, values, no_metadata = _match_groups(texts, _lang_groups(langs, todo), entries_by_lang, fingerprint,
+                                                 mode, max_entries)
     if offsets[-1] > np.iinfo(np.int32).max:
         raise OverflowError("too many matched entry ids for one list<int32> array")
     unmatched = np.diff(offsets) == 0

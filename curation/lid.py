@@ -16,6 +16,7 @@ import numpy as np
 from curation.lid_codes import CLD2_TO_LID176, LID176_LABELS, LID_TO_METADATA
 
 OTHER = "other"
+LID_MODES = ("reference", "improved")  # --lid: ``detect`` (lid.176 top-1, MetaCLIP 2) or ``detect_improved``
 _LABEL_PREFIX = "__label__"
 _MODEL = None
 _MODEL_PID = None

@@ -16,6 +16,7 @@ difference, with every difference printed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -70,6 +71,23 @@ def compare_table(a: str, b: str) -> list[str]:
         if not ta.equals(tb):
             problems.append(f"{a}/{name}: rows differ ({ta.num_rows} vs {tb.num_rows} rows)")
     return problems
+
+
+def table_digest(path: str) -> str:
+    """SHA-256 (first 16 hex digits) of a table as written: its files' canonical names in
+    order, each file's schema (names and types) and every row in file order (``to_pylist``,
+    JSON with sorted keys). Equal digests mean equal tables in the sense of ``compare_table``
+    (the Parquet bytes themselves may differ between JVMs); a test pins the digests of a run
+    so that any change of rows, order, columns or file layout fails it."""
+    h = hashlib.sha256()
+    for rel in _data_files(path):
+        table = pq.read_table(os.path.join(path, rel))
+        h.update(_canonical(rel).encode())
+        h.update(str([(f.name, str(f.type)) for f in table.schema]).encode())
+        for row in table.to_pylist():
+            h.update(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode())
+            h.update(b"\n")
+    return h.hexdigest()[:16]
 
 
 def compare_roots(a: str, b: str) -> list[str]:

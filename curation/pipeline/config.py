@@ -7,9 +7,12 @@ are documented next to each flag (MetaCLIP 2: ``--t-en 170000``).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import re
 from dataclasses import asdict, dataclass, field, fields
 
+from curation.lid import LID_MODES
+from curation.matching_extended import MATCHING_MODES
 from curation.spark.tables import FORMATS
 from curation.validation import DEFAULT_MAX_TEXT_CHARS
 
@@ -49,6 +52,10 @@ class CurationConfig:
     master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    # --- LID / matching modes and the worker matcher bound (issue 22) ----------------------
+    lid_mode: str = "reference"  # reference: lid.176 top-1, as MetaCLIP 2; improved: curation.lid.detect_improved
+    matching_mode: str = "reference"  # reference: SPEC §2 step 3, as MetaCLIP 2; extended: + ja/ko morphemes
+    matcher_cache_entries: int = 0  # metadata entries whose automata a Python worker keeps (LRU); 0: no bound
 
     def t_en_value(self) -> int | None:
         return None if self.t_en == "auto" else int(self.t_en)
@@ -85,7 +92,24 @@ class CurationConfig:
                               f"or '-' (it names a directory), got {self.batch_id!r}")
         if not 0.0 <= self.inject_faults < 1.0:
             raise ConfigError("--inject-faults must be in [0, 1)")
+        self._validate_modes()
         return self
+
+    def _validate_modes(self) -> None:
+        """``--lid``, ``--matching`` and ``--matcher-cache-entries``; an opt-in mode whose
+        package is missing is refused here, before any Spark work, not in a worker."""
+        if self.lid_mode not in LID_MODES:
+            raise ConfigError(f"--lid must be one of {LID_MODES}, got {self.lid_mode!r}")
+        if self.matching_mode not in MATCHING_MODES:
+            raise ConfigError(f"--matching must be one of {MATCHING_MODES}, got {self.matching_mode!r}")
+        if self.matcher_cache_entries < 0:
+            raise ConfigError("--matcher-cache-entries must be >= 0 (0: no bound)")
+        needed = {"improved": ("pycld2",)}.get(self.lid_mode, ()) + \
+            {"extended": ("fugashi", "unidic_lite", "kiwipiepy")}.get(self.matching_mode, ())
+        missing = [name for name in needed if importlib.util.find_spec(name) is None]
+        if missing:
+            raise ConfigError(f"--lid {self.lid_mode} --matching {self.matching_mode} needs {', '.join(missing)}: "
+                              "pip install 'worldwide-clip[lid-extra]'")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -133,6 +157,16 @@ def build_parser(prog: str, description: str, reads_input: bool = True) -> argpa
     p.add_argument("--master", default=None, help="Spark master when not under spark-submit [local[*]]")
     p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf")
     p.add_argument("--quiet", action="store_true", help="do not print the summary")
+    # LID / matching modes and the worker matcher bound (issue 22); the reference modes are MetaCLIP 2's
+    p.add_argument("--lid", dest="lid_mode", default=d.lid_mode, choices=LID_MODES,
+                   help="reference: lid.176 top-1 as MetaCLIP 2; improved: script rules + CLD2 "
+                        "(docs/lid.md; adds a lid_method column) [%(default)s]")
+    p.add_argument("--matching", dest="matching_mode", default=d.matching_mode, choices=MATCHING_MODES,
+                   help="reference: SPEC §2 step 3 as MetaCLIP 2; extended: also at ja/ko morpheme "
+                        "boundaries (docs/lid.md) [%(default)s]")
+    p.add_argument("--matcher-cache-entries", type=int, default=d.matcher_cache_entries, metavar="N",
+                   help="metadata entries whose automata each Python worker keeps, least recently used "
+                        "evicted first (large metadata); 0: no bound [%(default)s]")
     return p
 
 

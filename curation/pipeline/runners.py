@@ -70,11 +70,20 @@ def run_lid(ctx: RunContext, progress=None) -> dict:
     cfg = ctx.cfg
     n_files = _files_per_batch(ctx, ctx.input_path)
     annotated = transforms.annotate(ctx.input_df, cfg.max_text_chars, cfg.lid_min_score, None, None,
-                                    cfg.inject_faults, progress)
+                                    cfg.inject_faults, progress, lid_mode=cfg.lid_mode)
     _write_texts_lid(ctx, transforms.by_uid(annotated, n_files), ctx.batch_id)
-    groups = grouped_counts(read_table(ctx.spark, cfg.output, "texts_lid", cfg.format), BATCH_COLUMN, "lang",
-                            "reject_reason")
-    return lid_section(ctx, ctx.batch_id, n_files, groups, time.time() - t0)
+    texts_lid = read_table(ctx.spark, cfg.output, "texts_lid", cfg.format)
+    groups = grouped_counts(texts_lid, BATCH_COLUMN, "lang", "reject_reason")
+    return lid_section(ctx, ctx.batch_id, n_files, groups, time.time() - t0,
+                       _lid_methods(ctx, texts_lid.filter(F.col(BATCH_COLUMN) == ctx.batch_id)))
+
+
+def _lid_methods(ctx: RunContext, frame) -> list[tuple] | None:
+    """(lid_method, n) of a batch's rows in the improved LID mode (None in the reference mode,
+    whose tables have no lid_method column)."""
+    if ctx.cfg.lid_mode != "improved":
+        return None
+    return grouped_counts(frame, transforms.LID_METHOD_FIELD.name)
 
 
 def run_match(ctx: RunContext, progress=None) -> dict:
@@ -88,7 +97,7 @@ def run_match(ctx: RunContext, progress=None) -> dict:
     n_files = _recorded_files_per_batch(ctx, stats, "lid", table_path(cfg.output, "texts_lid"))
     # One shuffle by uid and one sort serve the duplicate check and both output layouts.
     result = transforms.match(transforms.by_uid(texts_lid, n_files), ctx.entries_by_lang, ctx.metadata_fingerprint,
-                              cfg.inject_faults, progress)
+                              cfg.inject_faults, progress, cfg.matching_mode, cfg.matcher_cache_entries)
     result = transforms.keep_for_reuse(result)
     try:
         _write_match_tables(ctx, result, batch_id)
@@ -96,7 +105,7 @@ def run_match(ctx: RunContext, progress=None) -> dict:
         transforms.release(result)
     texts_groups, matched_groups, reject_groups = table_groups(ctx)
     return match_section(batch_id, n_files, sum(g[-1] for g in texts_groups), matched_groups, reject_groups,
-                         time.time() - t0)
+                         time.time() - t0, cfg.matching_mode)
 
 
 class FusedLidMatch:
@@ -115,7 +124,8 @@ class FusedLidMatch:
         self.batch_id = ctx.batch_id
         self.n_files = _files_per_batch(ctx, ctx.input_path)
         annotated = transforms.annotate(ctx.input_df, cfg.max_text_chars, cfg.lid_min_score, ctx.entries_by_lang,
-                                        ctx.metadata_fingerprint, cfg.inject_faults, progress)
+                                        ctx.metadata_fingerprint, cfg.inject_faults, progress,
+                                        cfg.lid_mode, cfg.matching_mode, cfg.matcher_cache_entries)
         self.result = transforms.keep_for_reuse(
             transforms.with_duplicates_rejected(transforms.by_uid(annotated, self.n_files)))
         self._groups: list[tuple] = []  # (lang, reject_reason, reason, n) of this batch (full runs)
@@ -134,7 +144,8 @@ class FusedLidMatch:
             self._groups = grouped_counts(self.result, "lang", "reject_reason", "reason")
             self._texts_groups = [(self.batch_id, g[0], g[1], g[-1]) for g in self._groups]
         self._lid_done = time.time()
-        return lid_section(ctx, self.batch_id, self.n_files, self._texts_groups, self._lid_done - self.started)
+        return lid_section(ctx, self.batch_id, self.n_files, self._texts_groups, self._lid_done - self.started,
+                           _lid_methods(ctx, self.result))
 
     def write_match(self) -> dict:
         """``matched`` and ``rejects`` (after ``write_lid``)."""
@@ -147,7 +158,7 @@ class FusedLidMatch:
             matched_groups = [(g[0], g[-1]) for g in self._groups if g[2] is None]
             reject_groups = [(g[2], g[-1]) for g in self._groups if g[2] is not None]
         return match_section(self.batch_id, self.n_files, sum(g[-1] for g in texts_groups), matched_groups,
-                             reject_groups, time.time() - self._lid_done)
+                             reject_groups, time.time() - self._lid_done, ctx.cfg.matching_mode)
 
     def release(self) -> None:
         transforms.release(self.result)

@@ -35,6 +35,9 @@ LID_FIELDS = [
     T.StructField("lang_score", T.FloatType()),
     T.StructField("reject_reason", T.StringType()),
 ]
+# Only in ``--lid improved`` runs: which rule decided the label (``curation.lid.detect_improved``).
+# A reference run's tables have no such column, so they stay as MetaCLIP 2's.
+LID_METHOD_FIELD = T.StructField("lid_method", T.StringType())
 MATCH_FIELDS = [
     T.StructField("entry_ids", T.ArrayType(T.IntegerType())),
     T.StructField("reason", T.StringType()),
@@ -49,12 +52,12 @@ PARTIAL_COUNTS = T.StructType([
     T.StructField("count", T.LongType()),
 ])
 # Columns the pipeline adds; input columns with these names are carried as ``input_<name>``.
-RESERVED = ("uid", "lid_label", "lang", "lang_score", "reject_reason", "entry_ids", "reason",
+RESERVED = ("uid", "lid_label", "lang", "lang_score", "reject_reason", LID_METHOD_FIELD.name, "entry_ids", "reason",
             "keep_prob", "keep_uniform", "_dup", "_prior", BATCH_COLUMN)
 # Leading sort keys of every per-row table: uid first (files are uid-complete, groups of an
 # image are contiguous), then the duplicate-check key, then the LID columns.
 ORDER_HEAD = ("uid", "text", "reject_reason", "url", "lid_label", "lang", "lang_score")
-_DERIVED = ("entry_ids", "reason", "_dup", "_prior", BATCH_COLUMN)
+_DERIVED = (LID_METHOD_FIELD.name, "entry_ids", "reason", "_dup", "_prior", BATCH_COLUMN)
 
 
 def prepare_input(df: DataFrame, url_col: str, text_col: str, uid_col: str | None) -> DataFrame:
@@ -90,42 +93,80 @@ def row_order(df: DataFrame) -> list[str]:
     return [*ORDER_HEAD, *(f.name for f in carried_fields(df) if not isinstance(f.dataType, T.MapType))]
 
 
+def lid_fields(lid_mode: str) -> list[T.StructField]:
+    """The LID columns a run adds: ``LID_FIELDS``, then ``lid_method`` in the improved mode."""
+    return [*LID_FIELDS, *([LID_METHOD_FIELD] if lid_mode == "improved" else [])]
+
+
+class _BroadcastEntries(Mapping[str, pa.Array]):
+    """Inside a worker: the metadata as one broadcast per language (``broadcast_entries``),
+    each read only when its language's matcher is built, so a worker holds the entry lists of
+    the languages its rows have, not all of them."""
+
+    def __init__(self, broadcasts: Mapping[str, object]):
+        self._broadcasts = broadcasts
+
+    def __getitem__(self, lang: str) -> pa.Array:
+        return self._broadcasts[lang].value
+
+    def __contains__(self, lang: object) -> bool:
+        return lang in self._broadcasts
+
+    def __iter__(self):
+        return iter(self._broadcasts)
+
+    def __len__(self) -> int:
+        return len(self._broadcasts)
+
+
+def broadcast_entries(spark, entries_by_lang: Mapping[str, Sequence[str]]) -> dict[str, object]:
+    """One broadcast per metadata language, its entries as an Arrow string array (one buffer of
+    text and one of offsets: ~4 B per entry beyond its UTF-8 bytes, instead of a Python string
+    object each). Workers then read only the languages they meet (``_BroadcastEntries``)."""
+    sc = spark.sparkContext
+    return {lang: sc.broadcast(pa.array(list(entries), pa.string())) for lang, entries in entries_by_lang.items()}
+
+
 def _arrays(rb: pa.RecordBatch, names: list[str], computed: dict[str, pa.Array]) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([computed[n] if n in computed else rb.column(n) for n in names], names=names)
 
 
 def annotate(df: DataFrame, max_text_chars: int, lid_min_score: float,
              entries_by_lang: Mapping[str, Sequence[str]] | None = None, fingerprint: str | None = None,
-             fault_rate: float = 0.0, progress=None) -> DataFrame:
+             fault_rate: float = 0.0, progress=None, lid_mode: str = "reference",
+             matching_mode: str = "reference", matcher_cache_entries: int = 0) -> DataFrame:
     """Validation, uid and LID, and with ``entries_by_lang`` (the metadata, whose ``fingerprint``
     keys the workers' matcher cache) the substring match too, in ONE Python pass over Arrow
     batches (``mapInArrow``): LID is most of the per-row cost, so the text crosses to Python once
-    and no stage is done twice. Output: ``LID_FIELDS`` (+ ``MATCH_FIELDS``) then the carried
-    columns, passed through as Arrow arrays without conversion. ``progress``: an accumulator
-    that counts the rows through Python (for the driver log only)."""
+    and no stage is done twice. Output: ``lid_fields(lid_mode)`` (+ ``MATCH_FIELDS``) then the
+    carried columns, passed through as Arrow arrays without conversion. ``progress``: an
+    accumulator that counts the rows through Python (for the driver log only). ``lid_mode``,
+    ``matching_mode``: ``columnar.annotate_lid_arrow`` / ``match_arrow``;
+    ``matcher_cache_entries`` bounds each worker's matcher cache (0: no bound)."""
     spark = df.sparkSession
     carried = carried_fields(df)
     matching = entries_by_lang is not None
     if matching and not fingerprint:
         raise ValueError("matching needs the metadata fingerprint: it keys the workers' matcher cache")
-    fields = [*LID_FIELDS, *(MATCH_FIELDS if matching else []), *carried]
+    fields = [*lid_fields(lid_mode), *(MATCH_FIELDS if matching else []), *carried]
     names = [f.name for f in fields]
-    entries_bc = spark.sparkContext.broadcast(dict(entries_by_lang)) if matching else None
+    entries_bc = broadcast_entries(spark, entries_by_lang) if matching else None
     malformed = CORRUPT_RECORD in df.columns
     stage = "match" if matching else "lid"
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        entries = entries_bc.value if entries_bc is not None else None
+        entries = _BroadcastEntries(entries_bc) if entries_bc is not None else None
         for rb in batches:
             texts = rb.column("text")
             out = columnar.annotate_lid_arrow(rb.column("url"), texts, rb.column("uid"), max_text_chars,
-                                              lid_min_score)
+                                              lid_min_score, lid_mode)
             if malformed:  # a line the reader could not parse: kept, raw, as a reject
                 out["reject_reason"] = pc.if_else(pc.is_valid(rb.column(CORRUPT_RECORD)),
                                                   pa.scalar(MALFORMED_ROW), out["reject_reason"])
             if entries is not None:
                 out["entry_ids"], out["reason"] = columnar.match_arrow(out["lang"], texts, out["reject_reason"],
-                                                                       entries, fingerprint)
+                                                                       entries, fingerprint, matching_mode,
+                                                                       matcher_cache_entries)
             yield _arrays(rb, names, out)
             if progress is not None:
                 progress.add(rb.num_rows)
@@ -193,11 +234,12 @@ def with_duplicates_rejected(marked: DataFrame) -> DataFrame:
 
 
 def match(marked: DataFrame, entries_by_lang: Mapping[str, Sequence[str]], fingerprint: str,
-          fault_rate: float = 0.0, progress=None) -> DataFrame:
+          fault_rate: float = 0.0, progress=None, matching_mode: str = "reference",
+          matcher_cache_entries: int = 0) -> DataFrame:
     """Matching of a ``by_uid``-marked texts_lid frame (the match stage run alone): the same
     Arrow function as the fused pass of ``annotate``, so both give the same ``entry_ids``/``reason``."""
     spark = marked.sparkSession
-    entries_bc = spark.sparkContext.broadcast(dict(entries_by_lang))
+    entries_bc = broadcast_entries(spark, entries_by_lang)
     base = [c for c in marked.columns if c != "_dup"]
     prior = F.when(F.col("_dup"), F.lit(DUPLICATE)).otherwise(F.col("reject_reason")).alias("_prior")
     framed = marked.select(*base, prior)
@@ -205,10 +247,10 @@ def match(marked: DataFrame, entries_by_lang: Mapping[str, Sequence[str]], finge
     names = [f.name for f in fields]
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        entries = entries_bc.value
+        entries = _BroadcastEntries(entries_bc)
         for rb in batches:
             ids, reasons = columnar.match_arrow(rb.column("lang"), rb.column("text"), rb.column("_prior"),
-                                                entries, fingerprint)
+                                                entries, fingerprint, matching_mode, matcher_cache_entries)
             yield _arrays(rb, names, {"entry_ids": ids, "reason": reasons})
             if progress is not None:
                 progress.add(rb.num_rows)
@@ -218,7 +260,10 @@ def match(marked: DataFrame, entries_by_lang: Mapping[str, Sequence[str]], finge
 
 
 def texts_lid_columns(df: DataFrame) -> list[str]:
-    return [*(f.name for f in LID_FIELDS), *(f.name for f in carried_fields(df))]
+    """Columns of ``texts_lid`` (and, but for ``reject_reason``, of the match tables): the LID
+    columns, ``lid_method`` when the frame has it (improved LID), then the carried columns."""
+    method = [LID_METHOD_FIELD.name] if LID_METHOD_FIELD.name in df.columns else []
+    return [*(f.name for f in LID_FIELDS), *method, *(f.name for f in carried_fields(df))]
 
 
 def split_matched(result: DataFrame, batch_id: str) -> tuple[DataFrame, DataFrame]:
