@@ -43,9 +43,10 @@ DEFAULT_MODEL = "wwclip-tiny"
 DEFAULT_BATCH_SIZE = 64
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    """The trainer's arguments (``add_help=False``: as a parent of another parser, e.g. ``training.clic``)."""
     ap = argparse.ArgumentParser(prog="python -m training.launch", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter, add_help=add_help)
     d = ap.add_argument_group("data")
     d.add_argument("--data", help="curation output root holding curated / matched / entry_probs")
     d.add_argument("--table", help="train on this table instead of one under --data")

@@ -174,13 +174,15 @@ class TrainConfig:
     def _fill_method_defaults(self) -> None:
         """Fields left unset take the method's defaults; explicit values win. Warm-up: ``warmup_steps``
         or ``warmup_epochs`` (not both); neither: 100 steps (clip) or 0.2 epoch (clic)."""
-        for name, value in METHOD_DEFAULTS[self.method].items():
+        defaults = METHOD_DEFAULTS[self.method]
+        if self.lr_start is None and self.lr_end is None:  # a pair: both from the method, or both given
+            self.lr_start, self.lr_end = defaults.get("lr_start"), defaults.get("lr_end")
+        for name, value in defaults.items():
             if name == "grad_clip":
                 if self.grad_clip == "auto":
                     self.grad_clip = value or None
             elif name in ("lr_start", "lr_end"):
-                if self.lr_start is None and self.lr_end is None:
-                    setattr(self, name, value)
+                continue
             elif name == "warmup_epochs":
                 if self.warmup_steps is None and self.warmup_epochs is None:
                     self.warmup_epochs = value
