@@ -478,7 +478,8 @@ class _Loop:
         registry = run.dataset.maker.registry
         return {"steps": {k: int(n) for k, (_, n) in self.kind_losses.items()},
                 "mean_loss": {k: total / n if n else None for k, (total, n) in self.kind_losses.items()},
-                "stats": dict(stats), "fallback_fraction": stats.get("fallback_swaps", 0) / samples if samples else None,
+                "stats": dict(stats),
+                "fallback_fraction": stats.get("fallback_swaps", 0) / samples if samples else None,
                 "taggers": {lang or "unknown": registry.name_of(lang)
                             for lang in sorted(self.langs, key=lambda x: x or "")}}
 

@@ -29,7 +29,7 @@ import torch
 from training.clic.loss import WEIGHT_CONT, WEIGHT_SNEG, WEIGHT_UNI, clic_loss
 from training.model import unwrap
 
-__all__ = ["LOSS_WEIGHTS", "REFERENCE_DEFAULTS", "clic_lr", "clic_step", "freeze_visual", "is_clic_step", "step_kind",
+__all__ = ["LOSS_WEIGHTS", "REFERENCE_DEFAULTS", "clic_lr", "clic_step", "freeze_visual", "is_clic_step",
            "warmup_steps"]
 
 LOSS_WEIGHTS = (WEIGHT_CONT, WEIGHT_SNEG, WEIGHT_UNI)
@@ -67,10 +67,6 @@ def clic_lr(step: int, total_steps: int, warmup: int, lr: float, lr_start: float
 def is_clic_step(step: int, alternate: bool = True) -> bool:
     """Even steps (0, 2, …) train on joined pairs with ``clic_loss``; odd steps on single images."""
     return (not alternate) or step % 2 == 0
-
-
-def step_kind(step: int, alternate: bool = True) -> str:
-    return "clic" if is_clic_step(step, alternate) else "clip"
 
 
 def clic_step(model: torch.nn.Module, images: torch.Tensor, texts: torch.Tensor,

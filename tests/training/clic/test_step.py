@@ -11,8 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from training.clic.loss import clic_loss
-from training.clic.step import REFERENCE_DEFAULTS, clic_lr, clic_step, freeze_visual, is_clic_step, step_kind, \
-    warmup_steps
+from training.clic.step import REFERENCE_DEFAULTS, clic_lr, clic_step, freeze_visual, is_clic_step, warmup_steps
 from training.model import create_model
 from training.optim import param_groups
 from training.tokenizer import train_tokenizer
@@ -40,7 +39,7 @@ def batch(tokenizer, n: int = 4, seed: int = 0) -> dict:
 def test_reference_defaults_and_alternation_rule():
     assert REFERENCE_DEFAULTS == {"lr": 1e-6, "lr_start": 1e-7, "lr_end": 1e-8, "warmup_epochs": 0.2, "eps": 1e-8,
                                   "weight_decay": 0.1, "grad_clip": 0.0}
-    assert [step_kind(s) for s in range(5)] == ["clic", "clip", "clic", "clip", "clic"]
+    assert [is_clic_step(s) for s in range(5)] == [True, False, True, False, True]
     assert all(is_clic_step(s, alternate=False) for s in range(4))
 
 

@@ -1,4 +1,4 @@
-"""``--method clic`` in the trainer's one loop: step order, frozen visual tower, clamp, AdamW settings, resume, torchrun."""
+"""``--method clic`` in the trainer's one loop: step order, frozen visual tower, clamp, AdamW, resume, torchrun."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def test_method_defaults_are_the_reference_and_explicit_values_win(clic_setup, t
     assert c.lr_at(100, 20, 100) == pytest.approx(1e-8)
     e = TrainConfig(data=data, output_dir=str(tmp_path), method="clic", pretrained=str(clic_setup / "base"),
                     lr=1e-3, eps=1e-6, weight_decay=0.0, grad_clip=2.0, warmup_steps=5)
-    assert (e.lr, e.eps, e.weight_decay, e.grad_clip, e.warmup_steps, e.warmup_epochs) == (1e-3, 1e-6, 0.0, 2.0, 5, None)
+    assert (e.lr, e.eps, e.weight_decay, e.grad_clip, e.warmup_steps, e.warmup_epochs) == (
+        1e-3, 1e-6, 0.0, 2.0, 5, None)
     assert (e.lr_start, e.lr_end) == (1e-7, 1e-8)
     # the CLIP path keeps its defaults and its schedule
     p = TrainConfig(data=data, output_dir=str(tmp_path))
