@@ -542,7 +542,8 @@ def train(cfg: TrainConfig, *, tagger_registry: TaggerRegistry | None = None) ->
                "finished": run.finished(progress), "last_loss": loop.meter.last_loss,
                "samples_per_s": loop.meter.mean_rate(), "bad_images": dict(progress.bad), "model_dir": export_dir,
                "world_size": info.world_size, "seconds": round(time.time() - loop.meter.start, 2)}
-    if run.clic:
+    if run.clic:  # the CLIC data counters (samples, swaps, ...) go to "clic"; "bad_images" keeps the bad images
+        summary["bad_images"] = {k: v for k, v in progress.bad.items() if k in BAD_IMAGE_REASONS}
         summary["method"] = "clic"
         summary["clic"] = loop.clic_summary()
     if info.is_main:
