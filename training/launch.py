@@ -14,6 +14,15 @@ Several processes on one node (CPU: gloo; GPUs: NCCL, one process per GPU)::
 last checkpoint, mid-epoch, with the same data order. ``--pretrained PATH`` starts from a local
 open_clip checkpoint (``training.pretrained``); ``--english-batch`` / ``--english-seen-pairs`` /
 ``--worldwide-scale`` derive the batch and steps from an English-only recipe (``training.scaling``).
+
+CLIC fine-tuning of a trained model's text side (``training.clic``; same loop, same torchrun)::
+
+    torchrun --nproc_per_node 4 -m training.launch --method clic --pretrained runs/r1/model \
+        --table /data/long_captions --batch-size 200 --output-dir runs/clic
+
+``--method clic`` sets the reference's optimiser defaults (lr 1e-6 from 1e-7 over 0.2 epoch, cosine
+to 1e-8, eps 1e-8, weight decay 0.1, no clipping); flags given explicitly win. ``--table`` may also
+be a captions file (.jsonl / .csv / .tsv, ``training.clic.data``).
 """
 
 from __future__ import annotations
@@ -27,15 +36,17 @@ import sys
 from training.optim import PRECISIONS
 from training.reader import DataConfig, tables_under_root
 from training.scaling import METACLIP2_SCALE, format_recipe, worldwide_recipe
-from training.train import TrainConfig
+from training.clic.step import LOSS_WEIGHTS
+from training.train import METHODS, TrainConfig
 
 DEFAULT_MODEL = "wwclip-tiny"
 DEFAULT_BATCH_SIZE = 64
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(add_help: bool = True) -> argparse.ArgumentParser:
+    """The trainer's arguments (``add_help=False``: as a parent of another parser, e.g. ``training.clic``)."""
     ap = argparse.ArgumentParser(prog="python -m training.launch", description=__doc__.split("\n")[0],
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter, add_help=add_help)
     d = ap.add_argument_group("data")
     d.add_argument("--data", help="curation output root holding curated / matched / entry_probs")
     d.add_argument("--table", help="train on this table instead of one under --data")
@@ -56,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deal row groups to ranks by expected samples (online: sum of keep probabilities, one "
                         "scan of uid/lang/entry_ids at start, cached) or by rows")
     d.add_argument("--workers", type=int, default=2, help="data-loader workers per process")
+    c = ap.add_argument_group("method (clip: contrastive training; clic: text-side fine-tuning, training.clic)")
+    c.add_argument("--method", choices=METHODS, default="clip")
+    c.add_argument("--clic-weights", type=float, nargs=3, default=list(LOSS_WEIGHTS), metavar=("CONT", "SNEG", "UNI"),
+                   help="clic_loss weights")
+    c.add_argument("--clic-no-alternate", action="store_true", help="clic_loss on every step (no plain CLIP steps)")
+    c.add_argument("--clic-join-size", type=int, default=224, help="side of the joined image pair")
+    c.add_argument("--clic-window", type=int, default=512, help="captions files: records per partner pool")
+    c.add_argument("--spacy", action="append", default=[], metavar="LANG=PIPELINE",
+                   help="spaCy pipeline (name or path) tagging a language's hard negatives; repeatable")
     m = ap.add_argument_group("model")
     m.add_argument("--model", help=f"open_clip name, wwclip-tiny/-small, or config JSON (default {DEFAULT_MODEL}; "
                                    "with --pretrained: the config beside the checkpoint)")
@@ -74,10 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--max-steps", type=int, help="train this many steps (cycling epochs); sets the schedule")
     o.add_argument("--steps-per-epoch", type=int, help="override the estimate used for the LR schedule")
     o.add_argument("--stop-at-step", type=int, help="checkpoint and exit at this step (resume later)")
-    o.add_argument("--lr", type=float, default=5e-4)
-    o.add_argument("--wd", type=float, default=0.2)
-    o.add_argument("--warmup", type=int, default=100)
-    o.add_argument("--grad-clip", type=float, default=1.0)
+    o.add_argument("--lr", type=float, help="peak learning rate (default: clip 5e-4, clic 1e-6)")
+    o.add_argument("--lr-start", type=float, help="warm-up start (with --lr-end; default: clic 1e-7, clip: lr/warmup)")
+    o.add_argument("--lr-end", type=float, help="cosine end (with --lr-start; default: clic 1e-8, clip 0)")
+    o.add_argument("--wd", type=float, help="AdamW weight decay (default: clip 0.2, clic 0.1)")
+    o.add_argument("--eps", type=float, help="AdamW eps (default: clip 1e-6, clic 1e-8)")
+    o.add_argument("--betas", type=float, nargs=2, default=[0.9, 0.98], metavar=("B1", "B2"))
+    o.add_argument("--warmup", type=int, help="warm-up steps (default: clip 100)")
+    o.add_argument("--warmup-epochs", type=float, help="warm-up as a fraction of an epoch (default: clic 0.2)")
+    o.add_argument("--grad-clip", type=float, help="max gradient norm, 0: none (default: clip 1.0, clic none)")
     o.add_argument("--precision", choices=PRECISIONS, default="auto")
     o.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
     o.add_argument("--cpu-threads", type=int, help="CPU runs: torch threads per process (default: cores/process - workers)")
@@ -122,6 +147,17 @@ def apply_worldwide_scaling(args: argparse.Namespace, world_size: int) -> None:
     args.worldwide_recipe = recipe
 
 
+def spacy_pipelines(items: list[str]) -> dict[str, str]:
+    """``--spacy LANG=PIPELINE`` values as ``{lang: pipeline}``."""
+    out = {}
+    for item in items:
+        lang, sep, pipeline = item.partition("=")
+        if not sep or not lang or not pipeline:
+            raise SystemExit(f"--spacy expects LANG=PIPELINE, got {item!r}")
+        out[lang] = pipeline
+    return out
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Validate the arguments into a typed config (errors before any work)."""
     if not args.data and not args.table:
@@ -144,11 +180,16 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         text_vocab_size=args.text_vocab_size,
         batch_size=args.batch_size, drop_last=args.drop_last, epochs=args.epochs, max_steps=args.max_steps,
         stop_at_step=args.stop_at_step,
-        steps_per_epoch=args.steps_per_epoch, lr=args.lr, weight_decay=args.wd, warmup_steps=args.warmup,
-        grad_clip=args.grad_clip or None, precision=args.precision, grad_checkpointing=args.grad_checkpointing,
+        steps_per_epoch=args.steps_per_epoch, method=args.method, lr=args.lr, lr_start=args.lr_start,
+        lr_end=args.lr_end, weight_decay=args.wd, eps=args.eps, betas=tuple(args.betas), warmup_steps=args.warmup,
+        warmup_epochs=args.warmup_epochs,
+        grad_clip="auto" if args.grad_clip is None else (args.grad_clip or None), precision=args.precision,
+        grad_checkpointing=args.grad_checkpointing,
         workers=args.workers, device=args.device, cpu_threads=args.cpu_threads, seed=args.seed, log_every=args.log_every,
         save_every=args.save_every or None, keep_checkpoints=args.keep_checkpoints, resume=args.resume,
-        csv_log=not args.no_csv_log, tensorboard=args.tensorboard, record_data_order=args.record_data_order)
+        csv_log=not args.no_csv_log, tensorboard=args.tensorboard, record_data_order=args.record_data_order,
+        clic_weights=tuple(args.clic_weights), clic_alternate=not args.clic_no_alternate,
+        clic_join_size=args.clic_join_size, clic_window=args.clic_window, spacy=spacy_pipelines(args.spacy))
 
 
 def parse_args(argv: list[str] | None = None) -> TrainConfig:

@@ -10,6 +10,7 @@ real samples over all ranks).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,7 @@ from training.loss import masked_clip_loss
 from training.model import unwrap
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+LOGIT_SCALE_MAX = math.log(100)  # log logit_scale is clamped to [0, ln 100] after every update
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
@@ -65,14 +67,24 @@ class Stepper:
                  counts: list[int] | None = None) -> torch.Tensor:
         """One step on every rank's ``B`` rows; ``counts[r]``: real (unpadded) rows of rank r,
         default all ``B``. Returns this rank's share of the loss (its ``ClipLoss`` on full steps)."""
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
         images = images.to(self.device, non_blocking=True)
         texts = texts.to(self.device, non_blocking=True)
         counts = counts if counts is not None else [images.shape[0]] * self.world_size
-        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+
+        def clip_loss() -> torch.Tensor:
             image_features, text_features, logit_scale = self.model(images, texts)[:3]
-            loss = masked_clip_loss(image_features, text_features, logit_scale, counts, self.rank)
+            return masked_clip_loss(image_features, text_features, logit_scale, counts, self.rank)
+
+        return self.step(lr, clip_loss)
+
+    def step(self, lr: float, compute_loss: Callable[[], torch.Tensor]) -> torch.Tensor:
+        """One update with the loss ``compute_loss()`` (run under autocast): backward, clip, AdamW,
+        then log logit_scale clamped to [0, ln 100]. The CLIP step above and the CLIC step of
+        ``--method clic`` (``training.train``) both go through here."""
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
+            loss = compute_loss()
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -87,7 +99,7 @@ class Stepper:
         else:
             self.optimizer.step()
         with torch.no_grad():
-            unwrap(self.model).logit_scale.clamp_(0, math.log(100))
+            unwrap(self.model).logit_scale.clamp_(0, LOGIT_SCALE_MAX)
         return loss.detach()
 
 

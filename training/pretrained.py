@@ -8,7 +8,8 @@ worldwide release and ``facebook/xlm-v-base``) and passes local paths.
 ``path`` is one of
 - a weights file: ``.safetensors``, or a ``torch.save`` file (``.bin``/``.pt``/``.pth``) holding a
   state dict, open_clip's training checkpoint ``{"state_dict": ..., "epoch": ...}``, or this
-  package's ``checkpoints/step_N.pt`` (``{"model": ..., "model_cfg": ...}``). Keys may carry the
+  package's ``checkpoints/step_N.pt`` (``{"model": ..., "model_cfg": ...}``; its tokenizer is found in
+  the run's ``tokenizer`` or ``model`` folder). Keys may carry the
   ``module.`` (DDP) or ``_orig_mod.`` (``torch.compile``) prefixes; they are stripped;
 - a folder in open_clip's local-dir / Hugging Face hub layout: ``open_clip_config.json`` plus
   ``open_clip_model.safetensors`` or ``open_clip_pytorch_model.bin`` (and tokenizer files, if any).
@@ -199,6 +200,16 @@ def _has_tokenizer(directory: str) -> bool:
     return any(os.path.exists(os.path.join(directory, n)) for n in TOKENIZER_FILES)
 
 
+def _tokenizer_candidates(folder: str) -> list[str]:
+    """Where a checkpoint's tokenizer may be: beside it; for this package's ``<run>/checkpoints/step_N.pt``
+    also the run's ``tokenizer`` and exported ``model`` folders."""
+    found = [folder]
+    if os.path.basename(os.path.normpath(folder)) == "checkpoints":
+        run = os.path.dirname(os.path.normpath(folder))
+        found += [os.path.join(run, "tokenizer"), os.path.join(run, "model")]
+    return found
+
+
 def _config_file(directory: str) -> dict[str, Any] | None:
     path = os.path.join(directory, OPEN_CLIP_CONFIG)
     if not os.path.isfile(path):
@@ -230,7 +241,7 @@ def resolve_pretrained(path: str, model: str | None = None, tokenizer: str | Non
     else:
         raise ValueError(f"no config for {weights}: pass --model (an open_clip name such as "
                          "ViT-H-14-worldwide-quickgelu, or a config JSON)")
-    tok_dir = tokenizer or (folder if _has_tokenizer(folder) else None)
+    tok_dir = tokenizer or next((d for d in _tokenizer_candidates(folder) if _has_tokenizer(d)), None)
     if tok_dir is None:
         hint = cfg.get("text_cfg", {}).get("hf_tokenizer_name")
         raise ValueError(f"no tokenizer for {weights}: pass --tokenizer DIR, a local copy of the tokenizer these "

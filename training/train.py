@@ -18,6 +18,20 @@ part with a padded batch whose rows are masked out of the loss, the loss is norm
 step's real samples, and the epoch ends when no rank has samples left — nothing is skipped and DDP
 never hangs. ``drop_last`` skips the epoch's last step if it holds fewer than the global batch
 (at most ``global batch - 1`` samples).
+
+**``method="clic"``** (``--method clic``; ``training.clic``, METHODS.md §1) fine-tunes the text
+side of a trained model in this same loop: the model comes from ``pretrained`` (an open_clip
+checkpoint, a model directory exported by this package, or one of its ``step_N.pt``), every
+parameter under ``visual`` is frozen before DDP wraps the model (so AdamW never sees it), and
+the data are CLIC batches of the table or captions file (``training.clic.data``, streamed,
+deterministic from (seed, epoch, uid)). Even steps train the joined image pairs with
+``clic_loss`` (embeddings gathered across ranks), odd steps the plain CLIP loss above on image A
+with its first sentence; every update clamps log logit_scale to [0, ln 100]. The optimiser and
+schedule default to the reference's (``training.clic.step.REFERENCE_DEFAULTS``: AdamW eps 1e-8,
+weight decay 0.1, lr 1e-6 warmed up from 1e-7 over 0.2 epoch, cosine to 1e-8, no clipping);
+fields given explicitly win. CLIC batches are always full (``clic_loss`` has no padding mask),
+so a CLIC epoch ends at the first step some rank has no batch for (at most ``ranks - 1``
+batches of the epoch are left untrained).
 """
 
 from __future__ import annotations
@@ -27,13 +41,18 @@ import logging
 import math
 import os
 import time
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import IO
 
 import torch
 from PIL import Image
 
+from training.clic.data import CAPTION_FILE_SUFFIXES, CLICBatchMaker, CLICDataset, make_clic_loader, open_source
+from training.clic.pos import TaggerRegistry
+from training.clic.step import LOSS_WEIGHTS, REFERENCE_DEFAULTS, clic_lr, clic_step, freeze_visual, is_clic_step, \
+    warmup_steps
 from training.checkpoint import Checkpoints, Progress, load_checkpoint, pinned_data, restore, save_checkpoint
 from training.dataset import CuratedDataset, LoaderPosition, RankSteps, make_loader
 from training.distributed import (DistInfo, barrier, broadcast_object, gather_objects, init_distributed,
@@ -48,6 +67,14 @@ from training.tokenizer import Tokenizer, load_tokenizer, train_tokenizer
 log = logging.getLogger("training")
 
 BAD_IMAGE_REASONS = ("null_image", "missing_file", "decode_error", "transform_error")
+METHODS = ("clip", "clic")
+# defaults of the fields left None (``grad_clip``: "auto"), per method; 0 grad_clip: no clipping
+METHOD_DEFAULTS: dict[str, dict[str, float | None]] = {
+    "clip": {"lr": 5e-4, "weight_decay": 0.2, "eps": 1e-6, "grad_clip": 1.0},
+    "clic": {k: REFERENCE_DEFAULTS[k] for k in ("lr", "lr_start", "lr_end", "warmup_epochs", "eps", "weight_decay",
+                                                 "grad_clip")},
+}
+CLIP_WARMUP_STEPS = 100
 
 
 @dataclass
@@ -56,6 +83,7 @@ class TrainConfig:
 
     data: DataConfig
     output_dir: str
+    method: str = "clip"  # "clip": contrastive training; "clic": CLIC fine-tuning of the text side (module doc)
     model: str | None = "wwclip-tiny"  # None only with ``pretrained``: the config found with the checkpoint
     pretrained: str | None = None  # local open_clip checkpoint to start from (training.pretrained)
     tokenizer: str | None = None  # HF tokenizer path/name; None: train one on the data's texts
@@ -69,12 +97,16 @@ class TrainConfig:
     max_steps: int | None = None  # train this many steps, cycling epochs (default: ``epochs`` epochs)
     stop_at_step: int | None = None  # checkpoint and stop early (time-limited jobs); resume later
     steps_per_epoch: int | None = None  # override the estimate used for the schedule
-    lr: float = 5e-4
-    weight_decay: float = 0.2
+    # None: the method's default (METHOD_DEFAULTS; clip: 5e-4, wd 0.2, eps 1e-6, 100 warm-up steps, clip 1.0)
+    lr: float | None = None
+    weight_decay: float | None = None
     betas: tuple[float, float] = (0.9, 0.98)
-    eps: float = 1e-6
-    warmup_steps: int = 100
-    grad_clip: float | None = 1.0
+    eps: float | None = None
+    warmup_steps: int | None = None  # linear warm-up steps (give this or warmup_epochs)
+    warmup_epochs: float | None = None  # warm-up as a fraction of an epoch (clic default 0.2)
+    lr_start: float | None = None  # with lr_end: warm-up from lr_start (linspace), cosine to lr_end (clic_lr)
+    lr_end: float | None = None  # both None: warm-up from lr/warmup, cosine to 0 (cosine_lr)
+    grad_clip: float | str | None = "auto"  # "auto": the method's (clip 1.0, clic none); None or 0: no clipping
     precision: str = "auto"  # auto: bf16 on CUDA, fp32 on CPU
     grad_checkpointing: bool = False
     workers: int = 2
@@ -88,10 +120,19 @@ class TrainConfig:
     csv_log: bool = True
     tensorboard: bool = False
     record_data_order: bool = False  # write the uids of every step (audits; resume tests)
+    # method="clic" only (training.clic)
+    clic_weights: tuple[float, float, float] = LOSS_WEIGHTS  # clic_loss weights (cont, sneg, uni)
+    clic_alternate: bool = True  # odd steps plain CLIP on image A (False: clic_loss on every step)
+    clic_join_size: int = 224  # side of the joined image pair
+    clic_window: int = 512  # captions files: records per partner pool
+    spacy: dict[str, str] = field(default_factory=dict)  # POS pipelines per language (training.clic.pos)
 
     def __post_init__(self) -> None:
         if isinstance(self.data, dict):
             self.data = DataConfig(**self.data)
+        if self.method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {self.method!r}")
+        self._fill_method_defaults()
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}")
         for name in ("batch_size", "epochs", "workers", "log_every"):
@@ -101,13 +142,74 @@ class TrainConfig:
             v = getattr(self, name)
             if v is not None and v < 1:
                 raise ValueError(f"{name} must be >= 1 when given, got {v}")
-        if self.lr <= 0 or self.warmup_steps < 0:
+        if self.lr <= 0 or (self.warmup_steps is not None and self.warmup_steps < 0):
             raise ValueError("lr must be > 0 and warmup_steps >= 0")
+        if self.warmup_epochs is not None and self.warmup_epochs < 0:
+            raise ValueError("warmup_epochs must be >= 0")
+        if (self.lr_start is None) != (self.lr_end is None):
+            raise ValueError("give lr_start and lr_end together (warm-up start and cosine end)")
+        if self.lr_start is not None and not (0 < self.lr_start <= self.lr and 0 < self.lr_end <= self.lr):
+            raise ValueError(f"need 0 < lr_start <= lr and 0 < lr_end <= lr, got {self.lr_start}, {self.lr_end}, "
+                             f"{self.lr}")
+        if self.grad_clip is not None and (isinstance(self.grad_clip, str) or self.grad_clip < 0):
+            raise ValueError(f"grad_clip must be 'auto', None or >= 0, got {self.grad_clip!r}")
         self.betas = tuple(self.betas)  # type: ignore[assignment]
+        self.clic_weights = tuple(self.clic_weights)  # type: ignore[assignment]
+        if self.method == "clic":
+            if not self.pretrained:
+                raise ValueError("method clic fine-tunes a trained model: give pretrained (a checkpoint or an "
+                                 "exported model directory)")
+            if self.data.mode != "offline":
+                raise ValueError("method clic reads (image, long caption) rows: data mode must be offline")
+            if len(self.clic_weights) != 3 or min(self.clic_weights) < 0:
+                raise ValueError("clic_weights are three non-negative numbers (cont, sneg, uni)")
+            if self.clic_join_size < 2 or self.clic_window < 2:
+                raise ValueError("clic_join_size and clic_window must be >= 2")
         if self.pretrained is None and not self.model:
             raise ValueError("model is required unless a pretrained checkpoint gives the config")
         if self.pretrained is not None and (self.context_length is not None or self.text_vocab_size is not None):
             raise ValueError("a pretrained checkpoint fixes context_length and the text vocabulary; leave them unset")
+
+
+    def _fill_method_defaults(self) -> None:
+        """Fields left unset take the method's defaults; explicit values win. Warm-up: ``warmup_steps``
+        or ``warmup_epochs`` (not both); neither: 100 steps (clip) or 0.2 epoch (clic)."""
+        defaults = METHOD_DEFAULTS[self.method]
+        if self.lr_start is None and self.lr_end is None:  # a pair: both from the method, or both given
+            self.lr_start, self.lr_end = defaults.get("lr_start"), defaults.get("lr_end")
+        for name, value in defaults.items():
+            if name == "grad_clip":
+                if self.grad_clip == "auto":
+                    self.grad_clip = value or None
+            elif name in ("lr_start", "lr_end"):
+                continue
+            elif name == "warmup_epochs":
+                if self.warmup_steps is None and self.warmup_epochs is None:
+                    self.warmup_epochs = value
+            elif getattr(self, name) is None:
+                setattr(self, name, value)
+        if self.warmup_steps is not None and self.warmup_epochs is not None:
+            raise ValueError("give warmup_steps or warmup_epochs, not both")
+        if self.warmup_steps is None and self.warmup_epochs is None:
+            self.warmup_steps = CLIP_WARMUP_STEPS
+
+    def warmup(self, steps_per_epoch: int) -> int:
+        """Warm-up steps of a run with ``steps_per_epoch``."""
+        if self.warmup_steps is not None:
+            return self.warmup_steps
+        return warmup_steps(self.warmup_epochs or 0.0, steps_per_epoch)
+
+    def lr_at(self, step: int, warmup: int, total: int) -> float:
+        """The schedule: ``cosine_lr`` (warm-up from lr/warmup, cosine to 0), or with ``lr_start``/``lr_end``
+        the reference's ``clic_lr`` (linspace warm-up from lr_start, cosine to lr_end)."""
+        if self.lr_start is None:
+            return cosine_lr(step, self.lr, warmup, total)
+        return clic_lr(step, total, warmup, self.lr, self.lr_start, self.lr_end)
+
+
+def is_captions_file(path: str) -> bool:
+    """A CLIC captions file (.jsonl / .csv / .tsv) rather than a table."""
+    return path.endswith(CAPTION_FILE_SUFFIXES)
 
 
 def _texts_for_tokenizer(data: DataConfig, limit: int, plan: DataPlan | None = None) -> Iterator[str]:
@@ -150,12 +252,17 @@ class Run:
     tokenizer: Tokenizer
     model_cfg: dict
     stepper: Stepper
-    dataset: CuratedDataset
+    dataset: CuratedDataset | CLICDataset
     loader: torch.utils.data.DataLoader
     steps_per_epoch: int
     total_steps: int
     pad_image: torch.Tensor  # one image / token row that fills a short step to ``batch_size`` rows
     pad_text: torch.Tensor
+    warmup: int = 0
+
+    @property
+    def clic(self) -> bool:
+        return self.cfg.method == "clic"
 
     @property
     def global_batch(self) -> int:
@@ -193,11 +300,13 @@ def pad_step(batch: dict | None, rows: int, pad_image: torch.Tensor, pad_text: t
     return torch.cat([batch["images"], fill_images]), torch.cat([batch["texts"], fill_texts])
 
 
-def _setup(cfg: TrainConfig, info: DistInfo, precision: str, pretrained_weights: bool = True) -> Run:
+def _setup(cfg: TrainConfig, info: DistInfo, precision: str, pretrained_weights: bool = True,
+           tagger_registry: TaggerRegistry | None = None) -> Run:
     """Data plan, tokenizer, model, data loader, step schedule and optimizer of a run. With
     ``--pretrained`` the config, tokenizer and (unless resuming: ``pretrained_weights=False``) weights
-    come from the checkpoint."""
-    plan = data_plan(cfg.data, info, cfg.output_dir)
+    come from the checkpoint. ``method="clic"``: the visual tower frozen, CLIC batches."""
+    plan = None if cfg.method == "clic" and is_captions_file(cfg.data.table) else data_plan(cfg.data, info,
+                                                                                           cfg.output_dir)
     if cfg.pretrained:
         from training.pretrained import load_pretrained
 
@@ -211,18 +320,45 @@ def _setup(cfg: TrainConfig, info: DistInfo, precision: str, pretrained_weights:
                                         grad_checkpointing=cfg.grad_checkpointing, context_length=context_length,
                                         vocab_size=cfg.text_vocab_size)
     train_tf, eval_tf = image_transforms(model_cfg)
-    dataset = CuratedDataset(cfg.data, batch_size=cfg.batch_size, rank=info.rank, world_size=info.world_size,
-                             image_transform=train_tf, tokenizer=tokenizer, plan=plan)
-    loader = make_loader(dataset, cfg.workers, pin_memory=info.device.type == "cuda")
     global_batch = cfg.batch_size * info.world_size
-    per_epoch = cfg.steps_per_epoch or steps_per_epoch(dataset.estimate_epoch_samples(), global_batch, cfg.drop_last)
+    if cfg.method == "clic":
+        frozen = freeze_visual(model)  # before DDP and AdamW see the parameters
+        dataset, loader, samples = _clic_data(cfg, info, plan, tokenizer, eval_tf, tagger_registry)
+        per_epoch = cfg.steps_per_epoch or max(1, samples // global_batch)  # CLIC steps are full batches
+        log.info("CLIC: %d visual tensors frozen, %d parameters train", frozen,
+                 sum(p.numel() for p in model.parameters() if p.requires_grad))
+    else:
+        dataset = CuratedDataset(cfg.data, batch_size=cfg.batch_size, rank=info.rank, world_size=info.world_size,
+                                 image_transform=train_tf, tokenizer=tokenizer, plan=plan)
+        loader = make_loader(dataset, cfg.workers, pin_memory=info.device.type == "cuda")
+        per_epoch = cfg.steps_per_epoch or steps_per_epoch(dataset.estimate_epoch_samples(), global_batch,
+                                                           cfg.drop_last)
     total_steps = cfg.max_steps or per_epoch * cfg.epochs
     stepper = make_stepper(model, info, precision=precision, lr=cfg.lr, weight_decay=cfg.weight_decay,
                            betas=cfg.betas, eps=cfg.eps, grad_clip=cfg.grad_clip)
     pad_image = eval_tf(Image.new("RGB", (8, 8)))  # deterministic transform: leaves the RNG alone
     pad_text = tokenizer([""])[0]
     return Run(cfg, info, precision, tokenizer, model_cfg, stepper, dataset, loader, per_epoch, total_steps,
-               pad_image, pad_text)
+               pad_image, pad_text, cfg.warmup(per_epoch))
+
+
+def _clic_data(cfg: TrainConfig, info: DistInfo, plan: DataPlan | None, tokenizer: Tokenizer, transform,
+               registry: TaggerRegistry | None) -> tuple[CLICDataset, torch.utils.data.DataLoader, int]:
+    """CLIC batches of this rank (``training.clic.data``) and the epoch's record count over all ranks.
+
+    Both images of a sample go through the model's eval transform; POS taggers: ``registry``, else
+    the registry with the configured spaCy pipelines."""
+    d = cfg.data
+    source = open_source(d.table, rank=info.rank, world_size=info.world_size, seed=d.seed, window=cfg.clic_window,
+                         text_column=d.text_column, image_column=d.image_bytes_column,
+                         image_path_column=d.image_path_column, image_key_column=d.image_key_column,
+                         image_root=d.image_root, format=d.format, version=d.version, block_units=d.block_units,
+                         plan=plan)
+    registry = registry or TaggerRegistry(spacy=dict(cfg.spacy))
+    maker = CLICBatchMaker(source, cfg.batch_size, tokenizer, transform, registry, d.seed, cfg.clic_join_size)
+    dataset = CLICDataset(maker, rank=info.rank, world_size=info.world_size)
+    loader = make_clic_loader(dataset, cfg.workers, pin_memory=info.device.type == "cuda")
+    return dataset, loader, int(sum_over_ranks(float(source.rows()), info))
 
 
 def _write_run_config(run: Run) -> None:
@@ -250,6 +386,8 @@ class _Loop:
             path = os.path.join(cfg.output_dir, "data_order", f"rank{run.info.rank}.jsonl")
             self.order_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the run
         self.meter = Meter(run.global_batch)
+        self.kind_losses: dict[str, list[float]] = {"clic": [0.0, 0], "clip": [0.0, 0]}  # clic: [loss sum, steps]
+        self.langs: set = set()
 
     def save(self, position: LoaderPosition | None, next_epoch: int) -> None:
         run = self.run
@@ -273,6 +411,10 @@ class _Loop:
             counts, more = step_counts(0 if batch is None else len(batch["uids"]), steps.has_next(), run.info)
             if sum(counts) == 0:
                 break  # every rank is out of samples: the epoch's sample has been trained
+            if run.clic and min(counts) == 0:
+                log.info("CLIC: a rank has no batch left; epoch %d ends (%d batches of other ranks untrained)",
+                         progress.epoch, sum(1 for c in counts if c))
+                break
             if cfg.drop_last and not more and sum(counts) < run.global_batch:
                 log.info("drop_last: epoch %d's last step (%d of %d samples) skipped", progress.epoch,
                          sum(counts), run.global_batch)
@@ -280,14 +422,18 @@ class _Loop:
             if batch is not None:
                 position.update(batch)
                 progress.bad.update(batch["stats"])
-            images, texts = pad_step(batch, cfg.batch_size, run.pad_image, run.pad_text)
-            lr = cosine_lr(progress.step, cfg.lr, cfg.warmup_steps, run.total_steps)
-            loss = run.stepper(images, texts, lr, counts)
+            lr = cfg.lr_at(progress.step, run.warmup, run.total_steps)
+            kind = None
+            if run.clic:
+                loss, kind = self._clic_update(batch, lr, counts)
+            else:
+                images, texts = pad_step(batch, cfg.batch_size, run.pad_image, run.pad_text)
+                loss = run.stepper(images, texts, lr, counts)
             progress.step += 1
             progress.samples += sum(counts)
             epoch_steps += 1
             self.meter.add(float(loss))
-            self._after_step(batch, lr)
+            self._after_step(batch, lr, kind)
             stop = cfg.stop_at_step is not None and progress.step >= cfg.stop_at_step
             if (cfg.max_steps is not None and progress.step >= cfg.max_steps) or stop:
                 self.save(position, progress.epoch)
@@ -305,11 +451,45 @@ class _Loop:
         self.save(None, progress.epoch)
         return True
 
-    def _after_step(self, batch: dict | None, lr: float) -> None:
+    def _clic_update(self, batch: dict, lr: float, counts: list[int]) -> tuple[torch.Tensor, str]:
+        """Method clic: step t trains ``clic_loss`` on the batch's joined pairs when t is even, the
+        plain CLIP loss on image A with its first sentence when odd (``training.clic.step``)."""
+        run, cfg = self.run, self.run.cfg
+        self.langs.update(batch["langs"])
+        if is_clic_step(self.progress.step, cfg.clic_alternate):
+            images = batch["images"].to(run.info.device, non_blocking=True)
+            texts = batch["texts"].to(run.info.device, non_blocking=True)
+            loss = run.stepper.step(lr, lambda: clic_step(run.stepper.model, images, texts, cfg.clic_weights)["total"])
+            kind = "clic"
+        else:
+            loss, kind = run.stepper(batch["single_images"], batch["single_texts"], lr, counts), "clip"
+        self.kind_losses[kind][0] += float(loss)
+        self.kind_losses[kind][1] += 1
+        return loss, kind
+
+    def clic_summary(self) -> dict:
+        """Method clic: steps and mean loss per kind, CLIC data counters over all ranks, the fallback
+        share of the hard negatives and the tagger of each language seen (rank 0's languages)."""
+        run = self.run
+        stats: Counter = Counter()
+        for part in gather_objects(dict(self.progress.bad), run.info):
+            stats.update(part)
+        samples = stats.get("samples", 0)
+        registry = run.dataset.maker.registry
+        return {"steps": {k: int(n) for k, (_, n) in self.kind_losses.items()},
+                "mean_loss": {k: total / n if n else None for k, (total, n) in self.kind_losses.items()},
+                "stats": dict(stats),
+                "fallback_fraction": stats.get("fallback_swaps", 0) / samples if samples else None,
+                "taggers": {lang or "unknown": registry.name_of(lang)
+                            for lang in sorted(self.langs, key=lambda x: x or "")}}
+
+    def _after_step(self, batch: dict | None, lr: float, kind: str | None = None) -> None:
         run, progress = self.run, self.progress
         if self.order_file is not None:
-            self.order_file.write(json.dumps({"step": progress.step, "epoch": progress.epoch,
-                                              "uids": batch["uids"] if batch is not None else []}) + "\n")
+            row = {"step": progress.step, "epoch": progress.epoch, "uids": batch["uids"] if batch is not None else []}
+            if kind is not None:
+                row["kind"] = kind
+            self.order_file.write(json.dumps(row) + "\n")
             self.order_file.flush()
         if progress.step % run.cfg.log_every == 0 or progress.step == run.total_steps:
             bad = sum_over_ranks(sum(progress.bad[r] for r in BAD_IMAGE_REASONS), run.info)
@@ -324,8 +504,10 @@ class _Loop:
         self.runlog.close()
 
 
-def train(cfg: TrainConfig) -> dict:
-    """Train; returns a summary (steps, last loss, throughput, exported model directory)."""
+def train(cfg: TrainConfig, *, tagger_registry: TaggerRegistry | None = None) -> dict:
+    """Train; returns a summary (steps, last loss, throughput, exported model directory).
+
+    ``tagger_registry``: method clic's POS taggers (default: the registry with ``cfg.spacy``)."""
     info = init_distributed(cfg.device)
     os.makedirs(cfg.output_dir, exist_ok=True)
     precision = resolve_precision(cfg.precision, info.device)
@@ -338,7 +520,7 @@ def train(cfg: TrainConfig) -> dict:
     state = load_checkpoint(resume_path) if resume_path else None
     if state is not None:
         cfg = replace(cfg, data=pinned_data(cfg.data, state))
-    run = _setup(cfg, info, precision, pretrained_weights=state is None)
+    run = _setup(cfg, info, precision, pretrained_weights=state is None, tagger_registry=tagger_registry)
     progress = Progress()
     if state is not None:
         progress = restore(state, run.stepper, run.dataset, info.rank)
@@ -360,6 +542,10 @@ def train(cfg: TrainConfig) -> dict:
                "finished": run.finished(progress), "last_loss": loop.meter.last_loss,
                "samples_per_s": loop.meter.mean_rate(), "bad_images": dict(progress.bad), "model_dir": export_dir,
                "world_size": info.world_size, "seconds": round(time.time() - loop.meter.start, 2)}
+    if run.clic:  # the CLIC data counters (samples, swaps, ...) go to "clic"; "bad_images" keeps the bad images
+        summary["bad_images"] = {k: v for k, v in progress.bad.items() if k in BAD_IMAGE_REASONS}
+        summary["method"] = "clic"
+        summary["clic"] = loop.clic_summary()
     if info.is_main:
         with open(os.path.join(cfg.output_dir, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=1)

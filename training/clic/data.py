@@ -52,7 +52,7 @@ import json
 import os
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -62,7 +62,9 @@ from PIL import Image
 from training.clic.pairs import JOIN_SIZE, join_pair, orientation
 from training.clic.pos import TaggerRegistry
 from training.clic.texts import apply_swap, choose_swap, guess_language, join_sentences, usable_sentences
+from training.dataset import LoaderPosition
 from training.images import ImageError, load_image
+from training.planning import DataPlan
 from training.reader import DataConfig, EpochReader, Record
 from curation.hashing import hash64
 from training.sharding import blocks, sample_order_key
@@ -81,12 +83,18 @@ class TableSource:
     def __init__(self, table: str, *, rank: int = 0, world_size: int = 1, seed: int = 0, text_column: str = "text",
                  image_column: str | None = None, image_path_column: str | None = None,
                  image_key_column: str | None = None, image_root: str | None = None, format: str = "auto",
-                 version: int | None = None, block_units: int = 4):
+                 version: int | None = None, block_units: int = 4, plan: DataPlan | None = None):
         config = DataConfig(table=table, mode="offline", format=format, version=version, text_column=text_column,
                             image_bytes_column=image_column, image_path_column=image_path_column,
                             image_key_column=image_key_column, image_root=image_root, seed=seed,
                             block_units=block_units)
-        self.reader = EpochReader(config, rank=rank, world_size=world_size, load_images=True)
+        self.reader = EpochReader(config, rank=rank, world_size=world_size, load_images=True, plan=plan)
+        self.snapshot = self.reader.snapshot
+        self.layout = f"table/{block_units}"
+
+    def rows(self) -> int:
+        """Rows of this rank's row groups (an epoch's CLIC samples are at most this)."""
+        return sum(u.rows for u in self.reader.units)
 
     def windows(self, worker: int, num_workers: int, epoch: int) -> Iterator[list[Record]]:
         units = self.reader.worker_units(worker, num_workers, epoch)
@@ -106,7 +114,14 @@ class CaptionsFileSource:
             raise ValueError("window must be >= 2 (a partner comes from the same window)")
         self.path, self.rank, self.world_size, self.seed, self.window = path, rank, world_size, seed, window
         self.root = os.path.dirname(os.path.abspath(path))
+        self.snapshot = CaptionsFileSnapshot(path)
+        self.layout = f"captions/{window}"
         next(iter(self.records()), None)  # fail now on a malformed header or first line
+
+    def rows(self) -> float:
+        """This rank's share of the file's records (its windows depend on the worker count; the
+        trainer only needs the sum over ranks, the file's record count)."""
+        return sum(1 for _ in self.records()) / self.world_size
 
     def _abs(self, image: str) -> str:
         return image if os.path.isabs(image) else os.path.join(self.root, image)
@@ -164,6 +179,21 @@ class CaptionsFileSource:
                 buf, w = [], w + 1
         if buf and w % slots == slot:
             yield sorted(buf, key=lambda r: sample_order_key(self.seed, epoch, r.uid))
+
+
+@dataclass(frozen=True)
+class CaptionsFileSnapshot:
+    """What a checkpoint records of a captions file (a table's ``TableSnapshot`` counterpart)."""
+
+    path: str
+    version: None = None
+    format: str = "captions"
+
+    def fingerprint(self) -> str:
+        """Name, size and a hash of the first 64 KiB: a resumed run must read the same file."""
+        with open(self.path, "rb") as f:
+            head = f.read(1 << 16)
+        return f"{hash64(os.path.basename(self.path), os.path.getsize(self.path), head.hex()):016x}"
 
 
 def _chain(first, rest):
@@ -323,15 +353,18 @@ class CLICBatchMaker:
     n_extra: int = N_EXTRA
     drop_last: bool = True
 
-    def batches(self, worker: int, num_workers: int, epoch: int) -> Iterator[dict]:
+    def batches(self, worker: int, num_workers: int, epoch: int, skip: int = 0) -> Iterator[dict]:
+        """The batches of ``worker``; the first ``skip`` are left out (a resumed epoch: their
+        images are opened, to find the same batch borders, but neither transformed nor yielded)."""
         stats: Counter = Counter()
         items: list[tuple[CLICSample, object, object]] = []
+        done = 0  # batches completed by this worker, the skipped ones included
         for window in self.source.windows(worker, num_workers, epoch):
             for sample in plan_window(window, seed=self.seed, epoch=epoch, registry=self.registry, stats=stats,
                                       n_extra=self.n_extra):
                 try:
                     joined, single = load_pair(sample, self.join_size)
-                    if self.transform is not None:
+                    if self.transform is not None and done >= skip:
                         joined, single = self.transform(joined), self.transform(single)
                 except ImageError as exc:
                     stats[exc.reason] += 1
@@ -341,19 +374,23 @@ class CLICBatchMaker:
                 stats["no_swap"] += int(not sample.swapped)
                 items.append((sample, joined, single))
                 if len(items) == self.batch_size:
-                    yield self.collate(items, worker, epoch, stats)
+                    done += 1
+                    if done > skip:
+                        yield self.collate(items, worker, epoch, stats, done)
                     items, stats = [], Counter()
-        if items and not self.drop_last:
-            yield self.collate(items, worker, epoch, stats)
+        if items and not self.drop_last and done >= skip:
+            yield self.collate(items, worker, epoch, stats, done + 1)
 
     def collate(self, items: list[tuple[CLICSample, object, object]], worker: int, epoch: int,
-                stats: Counter) -> dict:
-        """``images`` (joined) and ``single_images``; ``texts`` [5, N, L] = p1..p4, negative; ``single_texts``."""
+                stats: Counter, done: int = 1) -> dict:
+        """``images`` (joined) and ``single_images``; ``texts`` [5, N, L] = p1..p4, negative; ``single_texts``;
+        ``cursor`` = [batches of this worker so far, 0] (``training.dataset.LoaderPosition``)."""
         samples = [s for s, _, _ in items]
         per_slot = [[s.texts[k] for s in samples] for k in range(len(samples[0].texts))]
         single = [s.single_text for s in samples]
         batch = {"uids": [s.uid for s in samples], "partners": [s.partner for s in samples],
-                 "langs": [s.lang for s in samples], "worker": worker, "epoch": epoch, "stats": dict(stats)}
+                 "langs": [s.lang for s in samples], "worker": worker, "epoch": epoch, "stats": dict(stats),
+                 "cursor": [done, 0]}
         if self.tokenizer is not None:
             batch["texts"] = torch.stack([self.tokenizer(t) for t in per_slot])
             batch["single_texts"] = self.tokenizer(single)
@@ -369,20 +406,67 @@ class CLICBatchMaker:
 
 
 class CLICDataset(tud.IterableDataset):
-    """A torch ``IterableDataset`` of whole CLIC batches of one rank (each worker batches its own windows)."""
+    """A torch ``IterableDataset`` of whole CLIC batches of one rank (each worker batches its own windows).
 
-    def __init__(self, maker: CLICBatchMaker):
+    It speaks the trainer's dataset protocol (``training.train``): ``set_epoch``, ``new_position``,
+    ``load_state_dict`` / ``resuming``, ``snapshot``: a checkpoint stores the batches each worker
+    has delivered (``LoaderPosition.cursors[w] = [batches, 0]``) and the round-robin's next worker,
+    and a resumed epoch's workers skip those batches (``CLICBatchMaker.batches(skip=...)``), so
+    the run continues with the batches the uninterrupted run would have trained."""
+
+    def __init__(self, maker: CLICBatchMaker, *, rank: int = 0, world_size: int = 1):
         super().__init__()
         self.maker = maker
+        self.rank, self.world_size = rank, world_size
         self.epoch = 0
+        self.snapshot = maker.source.snapshot
+        self.probs_version = None
+        self._resume: dict | None = None
+
+    @property
+    def plan_id(self) -> str:
+        return f"clic/{self.maker.source.layout}/{self.maker.batch_size}"
+
+    @property
+    def resuming(self) -> bool:
+        return self._resume is not None
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
+        self._resume = None
+
+    def epoch_plan(self, num_workers: int) -> None:
+        """Nothing to precompute: windows are read by the workers themselves."""
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Resume mid-epoch from a ``LoaderPosition.state_dict()`` saved by this rank."""
+        checks = {"fingerprint": self.snapshot.fingerprint(), "world_size": self.world_size, "rank": self.rank,
+                  "seed": self.maker.seed, "plan": self.plan_id}
+        for key, want in checks.items():
+            if state.get(key, "") != want:
+                raise ValueError(f"cannot resume the CLIC data position: saved {key}={state.get(key)!r}, now {want!r}")
+        self.epoch = int(state["epoch"])
+        self._resume = dict(state)
+
+    def new_position(self, num_workers: int) -> LoaderPosition:
+        pos = LoaderPosition(self.epoch, max(1, num_workers), self.world_size, self.rank, self.maker.seed,
+                             self.snapshot.fingerprint(), self.plan_id)
+        if self._resume is not None:
+            if int(self._resume["num_workers"]) != pos.num_workers:
+                raise ValueError(f"resume needs the same number of data-loader workers "
+                                 f"({self._resume['num_workers']}), got {pos.num_workers}")
+            pos.cursors = {k: list(v) for k, v in self._resume["cursors"].items()}
+            pos.next_worker = int(self._resume["next_worker"])
+            pos.samples = int(self._resume.get("samples", 0))
+        return pos
 
     def __iter__(self) -> Iterator[dict]:
         info = tud.get_worker_info()
-        worker, workers = (info.id, info.num_workers) if info is not None else (0, 1)
-        yield from self.maker.batches(worker, workers, self.epoch)
+        physical, workers = (info.id, info.num_workers) if info is not None else (0, 1)
+        resume = self._resume if self._resume and int(self._resume["num_workers"]) == workers else None
+        worker = (physical + (int(resume["next_worker"]) if resume else 0)) % workers
+        skip = int(resume["cursors"].get(str(worker), (0, 0))[0]) if resume else 0
+        yield from self.maker.batches(worker, workers, self.epoch, skip)
 
 
 def make_clic_loader(dataset: CLICDataset, num_workers: int, *, pin_memory: bool = False):

@@ -15,8 +15,9 @@
    ``replace_att`` / ``replace_obj`` / ``replace_rel`` — one image, its colour (shape, position)
    replaced, second positive another template. Captions use the base training templates.
    A joined-pair retrieval set (``pairs/captions.jsonl``) is written too.
-4. **CLIC fine-tuning** of the base model (``training.clic.finetune``) and evaluation before and
-   after: the benchmarks above, the base demo's retrieval and zero-shot sets, pair retrieval.
+4. **CLIC fine-tuning** of the base model — the trainer's ``--method clic`` (``training.train``,
+   the one training loop) through ``training.clic.finetune`` — and evaluation before and after:
+   the benchmarks above, the base demo's retrieval and zero-shot sets, pair retrieval.
 
 POS tags: en, de, es, fr, ru have no tagger offline here, so the demo registers word-list taggers
 built from the demo vocabulary (colours ADJ, shapes NOUN, positions ADV — a demo choice; the
@@ -38,14 +39,15 @@ import time
 
 import pyarrow as pa
 
-from training.clic.finetune import EvalSources, FinetuneConfig, finetune
+from training.clic.finetune import EvalSources, evaluate_path, finetune
 from training.clic.pairs import join_pair
 from training.clic.pos import TaggerRegistry, lexicon_tagger
-from training.clic.step import CLICConfig
 from training.clic.texts import join_sentences
 from training.demo_data import COLOURS, LANGUAGES, POSITIONS, SHAPES, VOCAB, caption, make_images, write_table
 from training.images import load_image
+from training.reader import DataConfig
 from training.sharding import hash64
+from training.train import TrainConfig
 
 log = logging.getLogger("training.clic")
 
@@ -186,26 +188,29 @@ def run(out: str, *, base_steps: int = 400, clic_steps: int = 600, batch_size: i
         write_train_table(clic_root, n_train, seed)
         write_eval_sets(clic_root, n_eval, seed)
     base_eval = os.path.join(out, "base", "data", "eval")
-    cfg = FinetuneConfig(
-        pretrained=base_model, data=os.path.join(clic_root, "train"), output_dir=os.path.join(out, "clic", "run"),
-        clic=CLICConfig(lr=lr, lr_start=lr / 10, lr_end=lr / 100, batch_size=batch_size),
-        seed=seed, workers=workers, device=device, max_steps=clic_steps, steps_per_epoch=clic_steps,
-        join_size=JOIN_SIZE, log_every=max(1, clic_steps // 10),
-        eval=EvalSources(sugarcrepe=os.path.join(clic_root, "eval", "sugarcrepe"),
-                         sugarcrepe_pp=os.path.join(clic_root, "eval", "sugarcrepe_pp"),
-                         image_root=os.path.join(clic_root, "eval", "images"),
-                         retrieval=os.path.join(base_eval, "retrieval"), zeroshot=os.path.join(base_eval, "zeroshot"),
-                         classes=os.path.join(base_eval, "classes.json")))
-    results = finetune(cfg, registry=demo_registry())
+    cfg = TrainConfig(
+        data=DataConfig(table=os.path.join(clic_root, "train"), seed=seed), output_dir=os.path.join(out, "clic", "run"),
+        method="clic", pretrained=base_model, model=None, lr=lr, lr_start=lr / 10, lr_end=lr / 100,
+        batch_size=batch_size, max_steps=clic_steps, steps_per_epoch=clic_steps, clic_join_size=JOIN_SIZE,
+        seed=seed, workers=workers, device=device, log_every=max(1, clic_steps // 10), save_every=None)
+    sources = EvalSources(sugarcrepe=os.path.join(clic_root, "eval", "sugarcrepe"),
+                          sugarcrepe_pp=os.path.join(clic_root, "eval", "sugarcrepe_pp"),
+                          image_root=os.path.join(clic_root, "eval", "images"),
+                          retrieval=os.path.join(base_eval, "retrieval"), zeroshot=os.path.join(base_eval, "zeroshot"),
+                          classes=os.path.join(base_eval, "classes.json"))
+    results = finetune(cfg, sources, tagger_registry=demo_registry())
+    summary_train = results["train"]
     pair_eval = EvalSources(retrieval=os.path.join(clic_root, "eval", "pairs", "captions.jsonl"))
-    from training.clic.finetune import evaluate_model, load_pretrained
-    from training.model import image_transforms
-
-    for when, path in (("before", base_model), ("after", results["train"]["model_dir"])):
-        model, model_cfg, tok = load_pretrained(path)
-        results[when]["pair_retrieval"] = evaluate_model(model, tok, image_transforms(model_cfg)[1], pair_eval)[
-            "retrieval"]
-    summary = {"figures": summarise(results), "train": results["train"], "base_train_seconds": base_seconds,
+    for when, path in (("before", base_model), ("after", summary_train["model_dir"])):
+        results[when]["pair_retrieval"] = evaluate_path(path, pair_eval)["retrieval"]
+    clic = summary_train["clic"]
+    train = {"steps": summary_train["steps"], "seconds": summary_train["seconds"],
+             "steps_per_s": round(summary_train["steps"] / max(summary_train["seconds"], 1e-9), 3),
+             "clic_steps": clic["steps"]["clic"], "clip_steps": clic["steps"]["clip"],
+             "mean_loss": clic["mean_loss"], "fallback_fraction": clic["fallback_fraction"],
+             "taggers": clic["taggers"], "stats": clic["stats"], "model_dir": summary_train["model_dir"],
+             "device": device}
+    summary = {"figures": summarise(results), "train": train, "base_train_seconds": base_seconds,
                "total_seconds": round(time.time() - t0, 1), "settings": {
                    "base_steps": base_steps, "clic_steps": clic_steps, "batch_size": batch_size, "lr": lr,
                    "n_train": n_train, "n_eval": n_eval, "seed": seed, "device": device}}
@@ -265,8 +270,8 @@ def binding_probe(model_dir: str, n_pairs: int = 2400, n_train: int = 1800, seed
     import torch
     import torch.nn.functional as F
 
-    from training.clic.finetune import load_pretrained
     from training.model import image_transforms
+    from training.pretrained import load_pretrained
 
     model, model_cfg, _ = load_pretrained(model_dir)
     preprocess = image_transforms(model_cfg)[1]
