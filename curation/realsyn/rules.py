@@ -88,22 +88,26 @@ def clean_sentence(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
+def word_count_reason(n_words: int, min_words: int = MIN_WORDS, max_words: int = MAX_WORDS) -> str | None:
+    """The length rule on a word count: ``None`` when ``3 <= n_words <= 81``."""
+    if n_words < min_words:
+        return TOO_FEW_WORDS
+    if n_words > max_words:
+        return TOO_MANY_WORDS
+    return None
+
+
 def sentence_reject_reason(text: str, lang: str, min_words: int = MIN_WORDS,
                            max_words: int = MAX_WORDS) -> str | None:
     """SPEC §6.1: ``None`` when the (cleaned) sentence has ``3 <= words <= 81``.
 
     Words are ``curation.realsyn.text.words``: whitespace words for spaced languages,
     segmenter words for no-space scripts, punctuation never counted. ``lang`` is the lid.176
-    label of the sentence.
+    label of the sentence. A blank text is ``empty_sentence``.
     """
     if not text or not text.strip():
         return EMPTY
-    n = len(words(text, lang))
-    if n < min_words:
-        return TOO_FEW_WORDS
-    if n > max_words:
-        return TOO_MANY_WORDS
-    return None
+    return word_count_reason(len(words(text, lang)), min_words, max_words)
 
 
 def word_entropy(tokens: Sequence[str], counts: Mapping[str, int], total: int) -> float:

@@ -14,8 +14,10 @@ script-aware instead, so it behaves the same for every language:
   when the word before it is a single letter, contains another dot (``U.S.``, ``z.B.``) or is
   one of a few titles (``Dr.``, ``Mr.``, ...);
 - closing quotes and brackets after a terminal stay with the sentence they close;
-- Thai and Lao mark sentence (and clause) ends with a space, not punctuation: for ``th`` and
-  ``lo`` a run of spaces between two letters of that script ends a sentence.
+- Thai and Lao mark sentence (and clause) ends with a space, not punctuation: a run of spaces
+  between two letters of the Thai (or the Lao) script ends a sentence. The rule is keyed on the
+  script, not on a language label, so it needs no LID before splitting and never fires
+  inside Latin text (``iPhone 15`` in a Thai sentence stays whole).
 
 Words (for the length rule and the word entropy) are those of the metadata builder's
 tokenizer, ``curation.metadata_sources.tokenize.tokenize``: whitespace words for spaced
@@ -38,7 +40,7 @@ CLOSERS = "\"'”’»›)]}」』）】》〉〕］｝"
 # Titles whose dot never ends a sentence (single letters and dotted words are handled by rule).
 ABBREVIATIONS = frozenset({"mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "fig", "vol", "nr", "ca",
                            "no", "art", "sig", "sra", "srta", "hr", "fr"})
-SPACE_DELIMITED = {"th": "\u0e00-\u0e7f", "lo": "\u0e80-\u0eff"}
+SPACE_DELIMITED_SCRIPTS = ("\u0e00-\u0e7f", "\u0e80-\u0eff")  # Thai, Lao
 
 _C = re.escape(CLOSERS)
 _BOUNDARY = re.compile(
@@ -46,7 +48,7 @@ _BOUNDARY = re.compile(
     rf"|[{re.escape(SOFT_TERMINALS)}]+[{_C}]*(?=\s|$)"  # soft: before whitespace
     rf"|\.+[{_C}]*(?=\s|$)"                             # dot: before whitespace, unless abbreviation
 )
-_SCRIPT_SPACE = {lang: re.compile(rf"(?<=[{chars}])\s+(?=[{chars}])") for lang, chars in SPACE_DELIMITED.items()}
+_SCRIPT_SPACE = re.compile("|".join(rf"(?<=[{chars}])\s+(?=[{chars}])" for chars in SPACE_DELIMITED_SCRIPTS))
 _PREV_WORD = re.compile(r"(\S+)$")
 _NEXT_CHAR = re.compile(r"\s*(\S)")
 
@@ -77,22 +79,17 @@ def _dot_ends_sentence(line: str, start: int, end: int) -> bool:
     return word.casefold() not in ABBREVIATIONS
 
 
-def split_sentences(text: str, lang: str = "") -> list[str]:
-    """Sentences of ``text`` (a paragraph or a whole OBELICS text), stripped, in order, none empty.
-
-    ``lang`` is a lid.176 label or metadata code; it only matters for Thai and Lao (space as
-    sentence delimiter). See the module docstring for the rules.
-    """
+def split_sentences(text: str) -> list[str]:
+    """Sentences of ``text`` (a paragraph or a whole OBELICS text), stripped, in order, none
+    empty; the same rules for every language (module docstring), so no LID is needed first."""
     sentences: list[str] = []
-    space_split = _SCRIPT_SPACE.get(_language_code(lang))
     for line in text.splitlines():
         cuts = [0]
         for m in _BOUNDARY.finditer(line):
             if line[m.start()] == "." and not _dot_ends_sentence(line, m.start(), m.end()):
                 continue
             cuts.append(m.end())
-        if space_split is not None:
-            cuts.extend(m.start() for m in space_split.finditer(line))
+        cuts.extend(m.start() for m in _SCRIPT_SPACE.finditer(line))
         cuts.append(len(line))
         cuts = sorted(set(cuts))
         for a, b in zip(cuts, cuts[1:]):

@@ -27,11 +27,13 @@ from curation.realsyn.text import entropy_tokens, split_sentences, words
     ("en", "  \n \n", []),
 ])
 def test_split_sentences(lang, text, expected):
-    assert split_sentences(text, lang) == expected
+    assert split_sentences(text) == expected
 
 
-def test_thai_space_rule_only_for_thai_and_lao():
-    assert split_sentences("ฉันชอบแมว แมวน่ารักมาก", "en") == ["ฉันชอบแมว แมวน่ารักมาก"]
+def test_space_rule_is_for_thai_and_lao_script_only():
+    assert split_sentences("ພາສາລາວ ງາມຫຼາຍ") == ["ພາສາລາວ", "ງາມຫຼາຍ"]
+    assert split_sentences("Thai ฉันชอบ and more words") == ["Thai ฉันชอบ and more words"]
+    assert split_sentences("中文 句子 没有 句号") == ["中文 句子 没有 句号"]
 
 
 def test_words_and_entropy_tokens():
