@@ -35,7 +35,8 @@ def emb_matrix(column, dim: int | None = None) -> np.ndarray:
 
 def whole_groups(batches: Iterator[pa.RecordBatch], key: str) -> Iterator[pa.Table]:
     """Re-cut a stream of record batches *sorted by* ``key`` so that every yielded table holds
-    only whole groups (all rows of a key value). Memory: one group plus one batch."""
+    only whole groups (all rows of each of its key values; usually several groups, split them
+    with ``group_bounds``). Memory: one group plus one batch."""
     pending: list[pa.RecordBatch] = []
     for batch in batches:
         if batch.num_rows == 0:

@@ -72,22 +72,27 @@ class RealSynConfig:
     embed_batch_size: int = 32
     output_partitions: int = 0          # 0: from the documents' size
     start_at: str = "extract"
+    stop_after: str = "pairs"
     master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
 
     def validate(self) -> "RealSynConfig":
         for name in ("documents", "images", "output", "clip_model"):
+            if name in ("images", "clip_model") and self.stop_after == "extract":
+                continue
             if not getattr(self, name):
                 raise ConfigError(f"--{name.replace('_', '-')} is required")
         if self.format not in FORMATS:
             raise ConfigError(f"--format must be one of {FORMATS}, got {self.format!r}")
         if self.input_format not in INPUT_FORMATS or self.images_format not in INPUT_FORMATS:
             raise ConfigError(f"--input-format / --images-format must be one of {INPUT_FORMATS}")
-        if self.start_at not in STAGES:
-            raise ConfigError(f"--start-at must be one of {STAGES}, got {self.start_at!r}")
+        if self.start_at not in STAGES or self.stop_after not in STAGES:
+            raise ConfigError(f"--start-at / --stop-after must be one of {STAGES}")
+        if STAGES.index(self.stop_after) < STAGES.index(self.start_at):
+            raise ConfigError("--stop-after comes before --start-at")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise ConfigError(f"--device must be auto, cpu or cuda[:N], got {self.device!r}")
-        if not self.clip_model.startswith("open_clip:") and "://" not in self.clip_model \
+        if self.clip_model and not self.clip_model.startswith("open_clip:") and "://" not in self.clip_model \
                 and not os.path.isdir(self.clip_model):
             raise ConfigError(f"--clip-model {self.clip_model!r} is not a local model directory nor "
                               "open_clip:<architecture>@<weights file>")
@@ -131,7 +136,7 @@ def build_parser(prog: str = "wwclip-realsyn") -> argparse.ArgumentParser:
     io.add_argument("--documents", required=True, help="documents in OBELICS layout (Parquet/Delta dir or JSONL)")
     io.add_argument("--input-format", choices=INPUT_FORMATS, default=d.input_format)
     io.add_argument("--doc-id-column", default=None, help="column holding a document id (default: content hash)")
-    io.add_argument("--images", required=True, help="downloaded images: table with uid + image bytes "
+    io.add_argument("--images", default="", help="downloaded images: table with uid + image bytes "
                     "(the download stage's output)")
     io.add_argument("--images-format", choices=INPUT_FORMATS, default=d.images_format)
     io.add_argument("--image-column", default=d.image_column, help="image bytes column [%(default)s]")
@@ -162,7 +167,7 @@ def build_parser(prog: str = "wwclip-realsyn") -> argparse.ArgumentParser:
                    help="image clusters searched per image for near duplicates")
     f.add_argument("--no-perceptual-dedup", dest="perceptual_dedup", action="store_false")
     m = ap.add_argument_group("embeddings, clusters, retrieval")
-    m.add_argument("--clip-model", required=True,
+    m.add_argument("--clip-model", default="",
                    help="exported open_clip model dir, or open_clip:<architecture>@<local weights file>")
     m.add_argument("--device", default=d.device, help="auto, cpu, cuda [%(default)s]")
     m.add_argument("--embed-batch-size", type=int, default=d.embed_batch_size)
@@ -184,6 +189,8 @@ def build_parser(prog: str = "wwclip-realsyn") -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=d.seed)
     r.add_argument("--start-at", choices=STAGES, default=d.start_at,
                    help="re-run from this stage, reading the earlier stages' tables")
+    r.add_argument("--stop-after", choices=STAGES, default=d.stop_after,
+                   help="stop after this stage (e.g. 'extract', then download realsyn_image_refs' URLs)")
     r.add_argument("--master", default=None, help="Spark master when this process starts Spark")
     r.add_argument("--conf", action="append", default=[], help="Spark conf KEY=VALUE (repeatable)")
     return ap

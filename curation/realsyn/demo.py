@@ -17,10 +17,12 @@ Writes under the root:
 - ``images/``: what the download stage would have produced: ``uid, url, jpg, width, height``.
 - ``synthetic_captions/``: ``uid, syn_text`` (a short English caption per image) for the
   optional synthetic-caption step.
-- ``clip/``: a ``wwclip-tiny`` open_clip model with random weights and a tokenizer trained on
-  the demo sentences, exported like ``wwclip-train`` does (``--clip-model`` for the pipeline).
-  Its embeddings carry no meaning: for meaningful retrieval pass a trained model, e.g. the
-  one ``python -m training.demo`` trains on the same shapes and words.
+- ``clip/``: a ``wwclip-tiny`` open_clip model exported like ``wwclip-train`` does
+  (``--clip-model`` for the pipeline). By default it is trained for ``--train-steps`` (150)
+  CPU steps with the project's trainer (``training.train``) on the demo's own image <->
+  description pairs (``clip_train/curated``), so its embeddings know colours and shapes in the
+  nine languages; ``--train-steps 0`` exports random weights (fast, for tests: embeddings then
+  carry no meaning and nearly all images look alike).
 
 Page ``i`` depends only on (seed, i): a larger set starts with the same pages.
 """
@@ -86,6 +88,7 @@ NEAR_BOILERPLATE = ("Subscribe to our newsletter to get weekly updates on new ar
                     "subscribe to our newsletter to get weekly updates on new articles")
 JUNK_SHORT = ("Click here", "Share 👍 https://t.co/aBc123", "Read more »")
 LOGO_URL = "https://demo.invalid/static/logo.jpg"
+BAD_JPEG = b"\xff\xd8not a jpeg"
 BROKEN_KINDS = ("unaligned_lists", "both_null", "both_set", "bad_metadata", "not_lists")
 
 
@@ -141,6 +144,7 @@ def make_document(i: int, seed: int, image_size: int = 128) -> dict:
     meta: list[dict | None] = []
     files: dict[str, tuple[bytes | None, int, int]] = {}
     captions: dict[str, str] = {}
+    pairs: dict[str, list[str]] = {}
 
     def add_text(text: str) -> None:
         texts.append(text)
@@ -175,12 +179,12 @@ def make_document(i: int, seed: int, image_size: int = 128) -> dict:
             blob, w, h = _render(colour, shape, position, rng, 80)
             add_image(url, blob, w, h, rng.random() < 0.5)
         elif roll < 0.14:
-            blob, w, h = _render(colour, shape, position, rng, image_size // 2, wide=True)
+            blob, w, h = _render(colour, shape, position, rng, image_size, wide=True)
             add_image(url, blob, w, h, False)
         elif roll < 0.18:
             add_image(url, None, image_size, image_size, False)   # download failed
         elif roll < 0.21:
-            add_image(url, b"\xff\xd8not a jpeg", image_size, image_size, False)
+            add_image(url, BAD_JPEG, image_size, image_size, False)
         elif roll < 0.28:
             logo_rng = random.Random(f"{seed}/realsyn/logo")
             blob, w, h = _render(0, 1, 2, logo_rng, image_size)
@@ -201,6 +205,8 @@ def make_document(i: int, seed: int, image_size: int = 128) -> dict:
         add_text(_join(caption))
         v = _vocab("en")
         captions[url] = f"a {v['c'][colour]} {v['s'][shape]} on the {v['p'][position]}"
+        if files.get(url, (None,))[0] not in (None, BAD_JPEG):  # training pairs: decodable images only
+            pairs[url] = [visual_sentence(other, colour, shape, position, rng) for other in (lang, second)]
     if rng.random() < 0.08:
         add_text(" ".join(rng.choice(("word", "longer", "text", "without", "any", "stop", "sign", "at", "all"))
                           for _ in range(95)) + ".")
@@ -208,7 +214,7 @@ def make_document(i: int, seed: int, image_size: int = 128) -> dict:
            "general_metadata": json.dumps({"url": f"https://demo.invalid/page/{i}", "warc_filename": "demo"})}
     if i % 50 == 49:
         _break(doc, BROKEN_KINDS[(i // 50) % len(BROKEN_KINDS)])
-    doc["_files"], doc["_captions"] = files, captions
+    doc["_files"], doc["_captions"], doc["_pairs"] = files, captions, pairs
     return doc
 
 
@@ -229,6 +235,24 @@ DOC_SCHEMA = pa.schema([("texts", pa.list_(pa.string())), ("images", pa.list_(pa
                         ("metadata", pa.string()), ("general_metadata", pa.string())])
 IMAGE_SCHEMA = pa.schema([("uid", pa.string()), ("url", pa.string()), ("jpg", pa.binary()), ("width", pa.int32()),
                           ("height", pa.int32())])
+
+
+def train_demo_model(root: str, pairs: list[dict], steps: int, seed: int = 0) -> str:
+    """Train ``wwclip-tiny`` on ``pairs`` (uid, url, text, jpg) with ``training.train``; returns
+    the exported model directory."""
+    from training.records import DataConfig
+    from training.train import TrainConfig, train
+
+    table = os.path.join(root, "clip_train", "curated")
+    _write(pairs, pa.schema([("uid", pa.string()), ("url", pa.string()), ("text", pa.string()), ("jpg", pa.binary())]),
+           table, 1)
+    open(os.path.join(table, "_SUCCESS"), "w").close()
+    cfg = TrainConfig(data=DataConfig(table=table, mode="offline", image_bytes_column="jpg", seed=seed),
+                      output_dir=os.path.join(root, "clip_train", "run"), model="wwclip-tiny",
+                      tokenizer_vocab_size=600, batch_size=64, max_steps=steps, lr=2e-3, weight_decay=0.05,
+                      warmup_steps=max(1, steps // 10), workers=0, device="cpu", log_every=max(1, steps // 4),
+                      save_every=None, seed=seed, cpu_threads=1)
+    return train(cfg)["model_dir"]
 
 
 def make_demo_model(directory: str, texts: list[str], seed: int = 0, architecture: str = "wwclip-tiny") -> str:
@@ -253,16 +277,21 @@ def _write(rows: list[dict], schema: pa.Schema, directory: str, num_files: int) 
 
 
 def generate(root: str, documents: int = 200, seed: int = 0, num_files: int = 2, image_size: int = 128,
-             model: bool = True) -> dict:
+             model: bool = True, train_steps: int = 150) -> dict:
     """Write ``documents/``, ``images/``, ``synthetic_captions/`` and ``clip/`` under ``root``."""
-    docs, image_rows, caption_rows, sentences = [], {}, {}, []
+    docs, image_rows, caption_rows, sentences, pairs = [], {}, {}, [], []
     for i in range(documents):
         doc = make_document(i, seed, image_size)
-        for url, (blob, w, h) in doc.pop("_files").items():
+        doc_files = doc.pop("_files")
+        for url, (blob, w, h) in doc_files.items():
             if blob is not None:
                 image_rows[url] = {"uid": image_uid(url), "url": url, "jpg": blob, "width": w, "height": h}
         for url, text in doc.pop("_captions").items():
             caption_rows[url] = {"uid": image_uid(url), "syn_text": text}
+        for url, descriptions in doc.pop("_pairs").items():
+            blob = doc_files.get(url, (None,))[0]
+            if blob is not None:
+                pairs.extend({"uid": image_uid(url), "url": url, "text": t, "jpg": blob} for t in descriptions)
         sentences.extend(t for t in (doc["texts"] or []) if t)
         docs.append(doc)
     _write(docs, DOC_SCHEMA, os.path.join(root, "documents"), num_files)
@@ -271,8 +300,18 @@ def generate(root: str, documents: int = 200, seed: int = 0, num_files: int = 2,
            pa.schema([("uid", pa.string()), ("syn_text", pa.string())]), os.path.join(root, "synthetic_captions"), 1)
     summary = {"root": root, "documents": documents, "images": len(image_rows), "seed": seed,
                "languages": list(LANGUAGES)}
-    if model:
-        summary["clip_model"] = make_demo_model(os.path.join(root, "clip"), sentences + [r["syn_text"] for r in caption_rows.values()], seed)
+    if model and train_steps > 0:
+        import shutil
+
+        trained = train_demo_model(root, pairs, train_steps, seed)
+        shutil.rmtree(os.path.join(root, "clip"), ignore_errors=True)
+        shutil.copytree(trained, os.path.join(root, "clip"))
+        summary["clip_model"] = os.path.join(root, "clip")
+        summary["clip_train_steps"] = train_steps
+    elif model:
+        texts = sentences + [r["syn_text"] for r in caption_rows.values()]
+        summary["clip_model"] = make_demo_model(os.path.join(root, "clip"), texts, seed)
+        summary["clip_train_steps"] = 0
     with open(os.path.join(root, "demo_summary.json"), "w", encoding="utf-8") as f:
         json.dump(summary, f, indent=1)
     return summary
@@ -286,8 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--num-files", type=int, default=2)
     ap.add_argument("--image-size", type=int, default=128)
     ap.add_argument("--no-model", dest="model", action="store_false")
+    ap.add_argument("--train-steps", type=int, default=150, help="CPU steps for the demo CLIP (0: random weights)")
     args = ap.parse_args(argv)
-    summary = generate(args.root, args.documents, args.seed, args.num_files, args.image_size, args.model)
+    summary = generate(args.root, args.documents, args.seed, args.num_files, args.image_size, args.model,
+                       args.train_steps)
     print(json.dumps(summary, indent=1))
     return 0
 

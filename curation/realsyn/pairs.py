@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from curation.realsyn.arrow import emb_matrix, whole_groups
+from curation.realsyn.arrow import emb_matrix, group_bounds, whole_groups
 from curation.realsyn.balance import cluster_cap_mask
 from curation.realsyn.retrieval import topk_inner_product
 from curation.realsyn.rules import in_synthetic_band_many
@@ -29,28 +29,35 @@ BALANCED_OUT = "balanced_out"
 KIND_SENTENCE, KIND_IMAGE = 0, 1
 
 
+def _retrieve_cluster(table: pa.Table, k: int) -> pa.RecordBatch | None:
+    """Top-k of one cluster's images among its sentences (rows: sentences by sid, then images)."""
+    kinds = np.asarray(table.column("kind").to_numpy())
+    cluster = table.column("sentence_cluster")[0].as_py()
+    sent = table.filter(pa.array(kinds == KIND_SENTENCE))
+    img = table.filter(pa.array(kinds == KIND_IMAGE))
+    if img.num_rows == 0:
+        return None
+    sids, texts = sent.column("id").to_pylist(), sent.column("text").to_pylist()
+    x = emb_matrix(img.column("emb"))
+    keys = emb_matrix(sent.column("emb"), x.shape[1]) if sent.num_rows else np.zeros((0, x.shape[1]), np.float32)
+    ids, scores = topk_inner_product(x, keys, k)
+    out_sids = [[sids[j] if j >= 0 else None for j in row] for row in ids.tolist()]
+    out_texts = [[texts[j] if j >= 0 else None for j in row] for row in ids.tolist()]
+    return pa.RecordBatch.from_arrays(
+        [img.column("id").combine_chunks(), pa.array([cluster] * img.num_rows, pa.int32()),
+         pa.array(out_sids, pa.list_(pa.string())), pa.array(out_texts, pa.list_(pa.string())),
+         pa.array(scores.tolist(), pa.list_(pa.float32()))],
+        ["uid", "sentence_cluster", "sentence_ids", "texts", "scores"])
+
+
 def _retrieval_mapper(k: int):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for table in whole_groups(batches, "sentence_cluster"):
-            kinds = np.asarray(table.column("kind").to_numpy())
-            cluster = table.column("sentence_cluster")[0].as_py()
-            sent = table.filter(pa.array(kinds == KIND_SENTENCE))
-            img = table.filter(pa.array(kinds == KIND_IMAGE))
-            if img.num_rows == 0:
-                continue
-            sids, texts = sent.column("id").to_pylist(), sent.column("text").to_pylist()
-            x = emb_matrix(img.column("emb"))
-            keys = emb_matrix(sent.column("emb"), x.shape[1]) if sent.num_rows else np.zeros((0, x.shape[1]),
-                                                                                              np.float32)
-            ids, scores = topk_inner_product(x, keys, k)
-            out_sids = [[sids[j] if j >= 0 else None for j in row] for row in ids.tolist()]
-            out_texts = [[texts[j] if j >= 0 else None for j in row] for row in ids.tolist()]
-            n = img.num_rows
-            yield pa.RecordBatch.from_arrays(
-                [img.column("id").combine_chunks(), pa.array([cluster] * n, pa.int32()),
-                 pa.array(out_sids, pa.list_(pa.string())), pa.array(out_texts, pa.list_(pa.string())),
-                 pa.array(scores.tolist(), pa.list_(pa.float32()))],
-                ["uid", "sentence_cluster", "sentence_ids", "texts", "scores"])
+            keys = np.asarray(table.column("sentence_cluster").to_numpy())
+            for a, b in group_bounds(keys):
+                out = _retrieve_cluster(table.slice(a, b - a), k)
+                if out is not None:
+                    yield out
     return run
 
 

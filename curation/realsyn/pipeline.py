@@ -336,7 +336,7 @@ def run_realsyn(spark, cfg: RealSynConfig) -> dict:
         stats_path = table_path(cfg.output, STATS_FILE)
         all_stats = read_json(spark, stats_path)
         section = dict(all_stats.get(STATS_SECTION, {})) if cfg.start_at != "extract" else {}
-        for name in STAGES[STAGES.index(cfg.start_at):]:
+        for name in STAGES[STAGES.index(cfg.start_at):STAGES.index(cfg.stop_after) + 1]:
             t0 = time.time()
             log.info("realsyn stage %s", name)
             section[name] = STAGE_FUNCTIONS[name](run)
