@@ -172,6 +172,7 @@ def make_document(i: int, seed: int, image_size: int = 128) -> dict:
     for j in range(rng.randint(1, 3)):
         colour, shape, position = rng.randrange(4), rng.randrange(3), rng.randrange(4)
         url = f"https://demo.invalid/realsyn/{i}/{j}.jpg"
+        first = len(images)
         roll = rng.random()
         if roll < 0.05:
             add_image(f"data:image/png;base64,iVBORw0KGgo{i}", None, 0, 0, False)
@@ -186,6 +187,7 @@ def make_document(i: int, seed: int, image_size: int = 128) -> dict:
         elif roll < 0.21:
             add_image(url, BAD_JPEG, image_size, image_size, False)
         elif roll < 0.28:
+            colour, shape, position = 0, 1, 2  # the logo: a red square at the top
             logo_rng = random.Random(f"{seed}/realsyn/logo")
             blob, w, h = _render(0, 1, 2, logo_rng, image_size)
             add_image(LOGO_URL, blob, w, h, True)
@@ -204,9 +206,10 @@ def make_document(i: int, seed: int, image_size: int = 128) -> dict:
             caption.append(rng.choice(FILLER[lang]))
         add_text(_join(caption))
         v = _vocab("en")
-        captions[url] = f"a {v['c'][colour]} {v['s'][shape]} on the {v['p'][position]}"
-        if files.get(url, (None,))[0] not in (None, BAD_JPEG):  # training pairs: decodable images only
-            pairs[url] = [visual_sentence(other, colour, shape, position, rng) for other in (lang, second)]
+        for shown in images[first:]:
+            if shown is not None and files.get(shown, (None,))[0] not in (None, BAD_JPEG):  # decodable only
+                captions[shown] = f"a {v['c'][colour]} {v['s'][shape]} on the {v['p'][position]}"
+                pairs[shown] = [visual_sentence(other, colour, shape, position, rng) for other in (lang, second)]
     if rng.random() < 0.08:
         add_text(" ".join(rng.choice(("word", "longer", "text", "without", "any", "stop", "sign", "at", "all"))
                           for _ in range(95)) + ".")

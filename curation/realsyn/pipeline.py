@@ -253,9 +253,9 @@ def stage_pairs(run: Run) -> dict:
     images = images.persist(StorageLevel.MEMORY_AND_DISK)
     stats: dict = {"images_in": images.count(), "k": c.k}
     found = retrieve(images, run.read(T_SENTENCE_EMB), c.k, run.n)
-    found = found.join(images.select("uid", "image_cluster"), "uid").persist(StorageLevel.MEMORY_AND_DISK)
     n_texts = F.size(F.filter("sentence_ids", lambda x: x.isNotNull()))
-    found = found.withColumn("n_texts", n_texts)
+    found = (found.join(images.select("uid", "image_cluster"), "uid").withColumn("n_texts", n_texts)
+             .persist(StorageLevel.MEMORY_AND_DISK))
     stats["texts_per_image"] = {str(k): v for k, v in _counts(found, "n_texts").items()}
     candidates = found.withColumn("reason", F.when(F.col("n_texts") == 0, F.lit(NO_SENTENCES)))
 
