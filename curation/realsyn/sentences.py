@@ -64,16 +64,20 @@ def _with_tokens(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         yield batch.append_column("tokens", pa.array(tokens, pa.list_(pa.string())))
 
 
-def _entropy(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-    for batch in batches:
-        out = []
-        for tokens, keys, values, total in zip(batch.column("tokens").to_pylist(), batch.column("keys").to_pylist(),
-                                               batch.column("values").to_pylist(), batch.column("total").to_pylist()):
-            out.append(rules.word_entropy(tokens, dict(zip(keys or [], values or [])), total))
-        yield pa.RecordBatch.from_arrays([batch.column("sid"), pa.array(out, pa.float64())], ["sid", "entropy"])
+def _entropy(min_entropy: float):
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for batch in batches:
+            theta = [rules.word_entropy(tokens, dict(zip(keys or [], values or [])), total)
+                     for tokens, keys, values, total in zip(
+                         batch.column("tokens").to_pylist(), batch.column("keys").to_pylist(),
+                         batch.column("values").to_pylist(), batch.column("total").to_pylist())]
+            ok = [rules.entropy_ok(t, min_entropy) for t in theta]
+            yield pa.RecordBatch.from_arrays([batch.column("sid"), pa.array(theta, pa.float64()), pa.array(ok)],
+                                             ["sid", "entropy", "entropy_ok"])
+    return run
 
 
-def _perplexity(spec: str, languages: tuple[str, ...], device: str):
+def _perplexity(spec: str, languages: tuple[str, ...], device: str, low: float, high: float):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         from curation.realsyn.perplexity import get_scorer
 
@@ -86,9 +90,10 @@ def _perplexity(spec: str, languages: tuple[str, ...], device: str):
                 ppl[todo] = scorer.score([texts[i] for i in todo])
             scored = np.zeros(len(texts), bool)
             scored[todo] = True
+            ok = [bool(not s or rules.perplexity_ok(p, low, high)) for s, p in zip(scored, ppl.tolist())]
             yield pa.RecordBatch.from_arrays(
                 [batch.column("sid"), pa.array(np.where(scored, ppl, None).tolist(), pa.float64()),
-                 pa.array(scored)], ["sid", "ppl", "ppl_scored"])
+                 pa.array(scored), pa.array(ok)], ["sid", "ppl", "ppl_scored", "ppl_ok"])
     return run
 
 
@@ -149,18 +154,19 @@ def filter_sentences(refs, params: SentenceParams, n_partitions: int):
                  .groupBy("sid").agg(F.collect_list("token").alias("keys"), F.collect_list("count").alias("values")))
     entropy_in = (unique.select("sid", "lang", "tokens").join(looked_up, "sid", "left").join(totals, "lang", "left")
                   .select("sid", "tokens", "keys", "values", F.coalesce("total", F.lit(1)).alias("total")))
-    entropy = entropy_in.mapInArrow(_entropy, "sid string, entropy double")
+    entropy = entropy_in.mapInArrow(_entropy(params.min_entropy), "sid string, entropy double, entropy_ok boolean")
     scored = unique.drop("tokens").join(entropy, "sid")
-    scored = scored.withColumn("reason", F.when(F.col("entropy") < params.min_entropy, F.lit(LOW_ENTROPY)))
+    scored = scored.withColumn("reason", F.when(~F.col("entropy_ok"), F.lit(LOW_ENTROPY))).drop("entropy_ok")
     stats: dict = {}
     if params.perplexity_model:
         todo = scored.where(F.col("reason").isNull()).select("sid", "text", "lang")
-        ppl = todo.mapInArrow(_perplexity(params.perplexity_model, params.perplexity_languages, params.device),
-                              "sid string, ppl double, ppl_scored boolean")
+        ppl = todo.mapInArrow(_perplexity(params.perplexity_model, params.perplexity_languages, params.device,
+                                          params.ppl_min, params.ppl_max),
+                              "sid string, ppl double, ppl_scored boolean, ppl_ok boolean")
         scored = scored.join(ppl, "sid", "left")
-        out_of_band = F.col("ppl_scored") & ~((F.col("ppl") >= params.ppl_min) & (F.col("ppl") <= params.ppl_max))
-        scored = scored.withColumn("reason", F.when(F.col("reason").isNull() & F.coalesce(out_of_band, F.lit(False)),
-                                                    F.lit(PERPLEXITY)).otherwise(F.col("reason")))
+        out_of_band = F.coalesce(~F.col("ppl_ok"), F.lit(False))
+        scored = scored.withColumn("reason", F.when(F.col("reason").isNull() & out_of_band,
+                                                    F.lit(PERPLEXITY)).otherwise(F.col("reason"))).drop("ppl_ok")
         stats["perplexity"] = {"skipped": False, "model": params.perplexity_model,
                                "languages": list(params.perplexity_languages) or "all",
                                "band": [params.ppl_min, params.ppl_max]}

@@ -20,7 +20,7 @@ REFS = [  # (doc_id, position, sent_index, text, lang)
     ("d1", 0, 1, "the dog sat on the mat", "en"),
     ("d3", 0, 0, "Subscribe to our newsletter to get weekly updates on all new articles.", "en"),
     ("d4", 0, 0, "subscribe to our newsletter to get weekly updates on all new articles!", "en"),  # near dup
-    ("d5", 0, 0, "zq-1 xv-2 kj-3 unusual catalogue codes follow here now at last", "en"),
+    ("d5", 0, 0, "zq-1 xv-2 kj-3 unusual catalogue codes follow", "en"),
     ("d6", 0, 0, "die Katze sitzt auf der Matte", "de"),
     ("d6", 0, 1, "der Hund sitzt auf der Matte im Haus", "de"),
 ]
@@ -43,7 +43,10 @@ def _expected_entropy() -> dict[str, float]:
 
 
 def test_entropy_and_near_duplicates_without_perplexity(spark):
-    final, counts, stats, cleanup = filter_sentences(_refs(spark), SentenceParams(min_entropy=0.3), 3)
+    # a toy corpus makes every word frequent (high θ): put the threshold between the sentences' values
+    values = sorted(set(_expected_entropy().values()))
+    threshold = (values[2] + values[3]) / 2
+    final, counts, stats, cleanup = filter_sentences(_refs(spark), SentenceParams(min_entropy=threshold), 3)
     rows = {r["text"]: r for r in final.collect()}
     assert len(rows) == 7 and rows["the cat sat on the mat"]["n_occurrences"] == 2
     assert rows["the cat sat on the mat"]["doc_id"] == "d1"                       # first occurrence kept
@@ -52,10 +55,11 @@ def test_entropy_and_near_duplicates_without_perplexity(spark):
         assert rows[text]["entropy"] == pytest.approx(theta, rel=1e-12), text
     assert {r["lang"]: r["count"] for r in counts.where("token = 'the'").collect()} == {"en": 6}
     reasons = {t: r["reason"] for t, r in rows.items()}
-    expected_low = {t for t, theta in _expected_entropy().items() if theta < 0.3}
-    assert "zq-1 xv-2 kj-3 unusual catalogue codes follow here now at last" in expected_low
+    expected_low = {t for t, theta in _expected_entropy().items() if theta < threshold}
+    assert 0 < len(expected_low) < len(rows)
     assert {t for t, r in reasons.items() if r == LOW_ENTROPY} == expected_low
     news = [t for t in rows if t.lower().startswith("subscribe")]
+    assert not set(news) & expected_low
     dup = [t for t in news if reasons[t] == NEAR_DUPLICATE]
     assert len(dup) == 1 and rows[dup[0]]["dup_of"] == min(rows[t]["sid"] for t in news)
     assert stats["perplexity"] == {"skipped": True, "reason": "no --perplexity-model given"}
