@@ -49,7 +49,8 @@ def _chunk(args: tuple[str, int, int, int, int]) -> int:
         doc.pop("_captions")
         doc.pop("_pairs")
         docs.append(doc)
-    pq.write_table(pa.Table.from_pylist(docs, schema=DOC_SCHEMA), os.path.join(root, "documents", f"part-{start:08d}.parquet"))
+    pq.write_table(pa.Table.from_pylist(docs, schema=DOC_SCHEMA),
+                   os.path.join(root, "documents", f"part-{start:08d}.parquet"))
     pq.write_table(pa.Table.from_pylist(list(images.values()), schema=IMAGE_SCHEMA),
                    os.path.join(root, "images", f"part-{start:08d}.parquet"))
     return stop - start

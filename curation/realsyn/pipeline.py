@@ -211,7 +211,8 @@ def stage_images(run: Run) -> dict:
         assigned = assign_clusters(kept, centroids, c.dedup_probe).persist(StorageLevel.MEMORY_AND_DISK)
         dups = near_duplicates(assigned, c.image_dup_cosine, run.n, c.perceptual_dedup)
         dups = dups.persist(StorageLevel.MEMORY_AND_DISK)
-        final = (decoded.drop("emb").join(assigned.select("uid", F.col("cluster").alias("image_cluster")), "uid", "left")
+        clusters = assigned.select("uid", F.col("cluster").alias("image_cluster"))
+        final = (decoded.drop("emb").join(clusters, "uid", "left")
                  .join(dups, "uid", "left")
                  .withColumn("reason", F.when(F.col("reason").isNull() & F.col("dup_of").isNotNull(),
                                               F.lit(NEAR_DUPLICATE)).otherwise(F.col("reason"))))

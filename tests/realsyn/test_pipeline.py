@@ -13,7 +13,6 @@ import pyarrow.parquet as pq
 import pytest
 
 from curation.realsyn.arrow import emb_matrix
-from curation.realsyn.balance import cap_for_target
 from curation.realsyn.retrieval import hierarchical_topk
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]

@@ -11,7 +11,7 @@ import pytest
 from curation.config import ConfigError
 from curation.realsyn.arrow import emb_matrix
 from curation.realsyn.balance import cluster_cap_mask
-from curation.realsyn.retrieval import nearest_centroid, topk_inner_product
+from curation.realsyn.retrieval import nearest_centroid
 
 pytestmark = pytest.mark.spark
 FIXTURE = os.path.join(os.path.dirname(__file__), "fixtures", "obelics_tiny.jsonl")
@@ -54,7 +54,8 @@ def test_read_documents_rejects_wrong_schema(spark, tmp_path):
 def test_connected_components(spark):
     from curation.realsyn.spark_graph import connected_components
 
-    edges = spark.createDataFrame([("d", "c"), ("c", "b"), ("b", "a"), ("x", "y"), ("z", "z")], "src string, dst string")
+    edges = spark.createDataFrame([("d", "c"), ("c", "b"), ("b", "a"), ("x", "y"), ("z", "z")],
+                                  "src string, dst string")
     comps = {r["node"]: r["component"] for r in connected_components(edges).collect()}
     assert comps == {"a": "a", "b": "a", "c": "a", "d": "a", "x": "x", "y": "x"}
 
