@@ -30,6 +30,9 @@ from training.scaling import METACLIP2_SCALE, format_recipe, worldwide_recipe
 from training.train import TrainConfig
 
 DEFAULT_MODEL = "wwclip-tiny"
+REALSYN_TABLE = "realsyn_pairs"  # curation.layout.REALSYN_STAGE_TABLES["pairs"]
+REALSYN_CAPTIONS = ("text1", "text2", "text3")  # k = 3, the paper's (and wwclip-realsyn's) default
+REALSYN_SYNTHETIC = "syn_text"
 DEFAULT_BATCH_SIZE = 64
 
 
@@ -46,6 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--version", type=int, help="Delta version of the training table (time travel)")
     d.add_argument("--entry-probs-version", type=int, help="Delta version of entry_probs")
     d.add_argument("--text-column", default="text")
+    d.add_argument("--realsyn", action="store_true",
+                   help="train on RealSyn pairs: the table is <data>/realsyn_pairs and each epoch draws the "
+                        f"caption among {','.join(REALSYN_CAPTIONS)} and {REALSYN_SYNTHETIC} (when present)")
+    d.add_argument("--caption-columns",
+                   help="offline: comma-separated columns; each epoch draws one per image (default with --realsyn: "
+                        f"{','.join(REALSYN_CAPTIONS)})")
+    d.add_argument("--synthetic-column",
+                   help="with caption columns: a synthetic caption column joining the draw when not null, 'none' "
+                        f"to leave it out (default with --realsyn: {REALSYN_SYNTHETIC})")
     d.add_argument("--image-column", help="image bytes column (default: jpg/png/image/... if present)")
     d.add_argument("--image-path-column", help="column of image paths relative to --image-root")
     d.add_argument("--image-key-column", help="img2dataset 'key' column: images at <root>/<key[:5]>/<key>.jpg")
@@ -117,6 +129,18 @@ def apply_worldwide_scaling(args: argparse.Namespace, world_size: int) -> None:
     args.worldwide_recipe = recipe
 
 
+def caption_draw(args: argparse.Namespace) -> tuple[tuple[str, ...] | None, str | None]:
+    """``(caption_columns, synthetic_column)`` of ``DataConfig`` from ``--realsyn``,
+    ``--caption-columns`` and ``--synthetic-column`` (explicit flags win over ``--realsyn``'s defaults)."""
+    captions = tuple(c.strip() for c in args.caption_columns.split(",") if c.strip()) if args.caption_columns \
+        else (REALSYN_CAPTIONS if args.realsyn else None)
+    synthetic = args.synthetic_column if args.synthetic_column is not None \
+        else (REALSYN_SYNTHETIC if args.realsyn else None)
+    if synthetic is not None and synthetic.lower() == "none":
+        synthetic = None
+    return captions, synthetic
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Validate the arguments into a typed config (errors before any work)."""
     if not args.data and not args.table:
@@ -127,11 +151,18 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.model is None and not args.pretrained:
         args.model = DEFAULT_MODEL
     table, probs = (args.table, args.entry_probs) if args.table else tables_under_root(args.data, args.mode)
-    data = DataConfig(table=table, mode=args.mode, entry_probs=args.entry_probs or probs, format=args.format,
-                      version=args.version, entry_probs_version=args.entry_probs_version,
-                      text_column=args.text_column, image_bytes_column=args.image_column,
-                      image_path_column=args.image_path_column, image_key_column=args.image_key_column,
-                      image_root=args.image_root, seed=args.data_seed, block_units=args.block_units)
+    captions, synthetic = caption_draw(args)
+    if args.realsyn and not args.table:
+        table = f"{args.data.rstrip('/')}/{REALSYN_TABLE}"
+    try:
+        data = DataConfig(table=table, mode=args.mode, entry_probs=args.entry_probs or probs, format=args.format,
+                          version=args.version, entry_probs_version=args.entry_probs_version,
+                          text_column=args.text_column, image_bytes_column=args.image_column,
+                          image_path_column=args.image_path_column, image_key_column=args.image_key_column,
+                          image_root=args.image_root, seed=args.data_seed, block_units=args.block_units,
+                          caption_columns=captions, synthetic_column=synthetic)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     return TrainConfig(
         data=data, output_dir=args.output_dir, model=args.model, pretrained=args.pretrained, tokenizer=args.tokenizer,
         tokenizer_vocab_size=args.tokenizer_vocab_size, context_length=args.context_length,

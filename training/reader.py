@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from curation.readers import RowGroupReader, TableSnapshot, open_table
+from curation.realsyn.captions import draw_caption
 from curation.sampling import image_runs
 from training.images import ImageSpec, payloads, resolve_image_spec
 from training.online import MATCHED_COLUMNS, probs_from_snapshot, sample_rows
@@ -50,14 +51,31 @@ class DataConfig:
     block_units: int = 4
     shuffle: bool = True
     storage_options: dict[str, str] | None = None
+    # Offline tables with several captions per image (RealSyn's ``realsyn_pairs``: text1..textk and
+    # syn_text): each epoch's caption is drawn among these columns (``draw_captions``) instead of
+    # read from ``text_column``; ``synthetic_column`` joins the draw when given (paper: 3 real + 1).
+    caption_columns: tuple[str, ...] | None = None
+    synthetic_column: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
         if self.block_units < 1:
             raise ValueError("block_units must be >= 1")
+        if self.caption_columns is not None:
+            self.caption_columns = tuple(self.caption_columns)
+            if not self.caption_columns or self.mode != "offline":
+                raise ValueError("caption_columns needs offline mode and at least one column")
+        elif self.synthetic_column is not None:
+            raise ValueError("synthetic_column is drawn together with caption_columns; give those too")
         if self.mode == "online" and self.entry_probs is None:
             self.entry_probs = os.path.join(os.path.dirname(self.table.rstrip("/")), "entry_probs")
+
+    def offline_text_columns(self) -> list[str]:
+        """The text columns offline mode reads: the caption draw's columns, else ``text_column``."""
+        if self.caption_columns is None:
+            return [self.text_column]
+        return [*self.caption_columns, *([self.synthetic_column] if self.synthetic_column else [])]
 
 
 def tables_under_root(root: str, mode: str) -> tuple[str, str | None]:
@@ -68,6 +86,17 @@ def tables_under_root(root: str, mode: str) -> tuple[str, str | None]:
     return f"{root}/matched", f"{root}/entry_probs"
 
 
+def draw_captions(table: pa.Table, columns: Sequence[str], uids: Sequence[str], seed: int,
+                  epoch: int) -> tuple[list[str], list[int]]:
+    """Each row's caption for ``epoch`` and its index in ``columns``: the draw of
+    ``curation.realsyn.captions.draw_caption(seed, epoch, uid, [row's values of columns])``, uniform
+    over the row's non-blank texts (null ``text3`` / ``syn_text`` are skipped), redrawn every
+    epoch, identical on any rank, worker or resume. A row with no text raises ``ValueError``."""
+    values = [table.column(c).to_pylist() for c in columns]
+    index = [draw_caption(seed, epoch, uid, texts) for uid, texts in zip(uids, zip(*values))]
+    return [values[i][r] for r, i in enumerate(index)], index
+
+
 @dataclass
 class Record:
     """One sample before decoding: the image's uid, its (chosen) text and where its image is."""
@@ -75,7 +104,7 @@ class Record:
     uid: str
     text: str
     lang: str | None
-    text_index: int
+    text_index: int  # online: which of the image's matched texts; caption draws: which column; else 0
     payload: object = None
 
 
@@ -94,7 +123,7 @@ class EpochReader:
                                                key_column="uid" if online else None,
                                                storage_options=config.storage_options)
         names = self.snapshot.schema.names
-        need = list(MATCHED_COLUMNS) if online else ["uid", config.text_column]
+        need = list(MATCHED_COLUMNS) if online else ["uid", *config.offline_text_columns()]
         if online and config.text_column != "text":
             raise ValueError("online mode reads the matched table's 'text' column")
         missing = [c for c in need if c not in names]
@@ -149,7 +178,7 @@ class EpochReader:
         return self._reader
 
     def _columns(self, with_payload: bool) -> list[str]:
-        cols = list(MATCHED_COLUMNS) if self.config.mode == "online" else ["uid", self.config.text_column]
+        cols = list(MATCHED_COLUMNS) if self.config.mode == "online" else ["uid", *self.config.offline_text_columns()]
         if self.lang_column and self.lang_column not in cols:
             cols.append(self.lang_column)
         if with_payload and self.image_spec is not None and self.image_spec.column not in cols:
@@ -197,10 +226,13 @@ class EpochReader:
         uids = table.column("uid").to_pylist()
         if self.config.mode == "offline":
             langs = table.column(self.lang_column).to_pylist() if self.lang_column else [None] * len(uids)
-            texts = table.column(self.config.text_column).to_pylist()
+            if self.config.caption_columns is None:
+                texts, index = table.column(self.config.text_column).to_pylist(), [0] * len(uids)
+            else:
+                texts, index = draw_captions(table, self.config.offline_text_columns(), uids, self.config.seed, epoch)
             rows = list(range(len(uids)))
             pay = payloads(table, self.image_spec, rows) if with_payload and self.image_spec else [None] * len(rows)
-            return [Record(uids[r], texts[r], langs[r], 0, pay[r]) for r in rows]
+            return [Record(uids[r], texts[r], langs[r], index[r], pay[r]) for r in rows]
         prev = self._previous_last_uid(fi, rg, uids[0]) if rg > 0 else None
         # an image continued from an earlier row group is owned by that one: skip its run
         start = int(image_runs(uids)[1]) if prev is not None and prev == uids[0] else 0

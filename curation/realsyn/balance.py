@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from curation.realsyn._hashing import hash64_many
+from curation.hashing import hash64_many, hash_key
 
 
 def cluster_cap_mask(cluster_ids: np.ndarray, uids: Sequence[str], t: int, seed: int) -> np.ndarray:
@@ -32,7 +32,8 @@ def cluster_cap_mask(cluster_ids: np.ndarray, uids: Sequence[str], t: int, seed:
     n = len(cluster_ids)
     if n == 0:
         return np.zeros(0, dtype=bool)
-    h = hash64_many((seed,), uids)
+    head = hash_key(seed, "")  # "seed\x1f": hash_key(seed, uid) without a join per row
+    h = hash64_many([head + str(u) for u in uids])
     order = np.lexsort((np.arange(n), h, cluster_ids))  # by cluster, then hash, then row
     sorted_clusters = cluster_ids[order]
     starts = np.r_[0, np.flatnonzero(sorted_clusters[1:] != sorted_clusters[:-1]) + 1]

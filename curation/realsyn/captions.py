@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from curation.realsyn._hashing import hash64
+from curation.hashing import hash64
 
 
 def draw_caption(seed: int, epoch: int, uid: str, texts: Sequence[str | None]) -> int:

@@ -1,4 +1,4 @@
-"""``wwclip-realsyn`` / ``python -m curation.realsyn.cli``: argv -> config -> Spark -> run."""
+"""``wwclip-realsyn`` / ``python -m curation.realsyn`` / ``jobs/realsyn.py``: argv -> config -> Spark -> run."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from curation.config import ConfigError
+from curation.pipeline.config import ConfigError
 from curation.realsyn.config import build_parser, config_from_args
 
 

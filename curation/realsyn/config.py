@@ -10,13 +10,14 @@ import argparse
 import os
 from dataclasses import asdict, dataclass, field, fields
 
-from curation.config import ConfigError, parse_spark_conf
+from curation.layout import REALSYN_STAGE_TABLES
+from curation.pipeline.config import ConfigError, parse_spark_conf
 from curation.realsyn import rules
 from curation.realsyn.minhash import BANDS, NUM_PERM, SHINGLE
 from curation.spark.tables import FORMATS
 
 INPUT_FORMATS = ("auto", "parquet", "delta", "jsonl")
-STAGES = ("extract", "sentences", "embed", "images", "pairs")
+STAGES = tuple(REALSYN_STAGE_TABLES)  # extract, sentences, embed, images, pairs
 # Paper ratios: 0.84B sentences / 2M clusters ~ 420 per cluster; 168.3M images / 1M clusters ~ 168.
 SENTENCES_PER_CLUSTER = 420
 IMAGES_PER_CLUSTER = 168

@@ -243,7 +243,7 @@ IMAGE_SCHEMA = pa.schema([("uid", pa.string()), ("url", pa.string()), ("jpg", pa
 def train_demo_model(root: str, pairs: list[dict], steps: int, seed: int = 0) -> str:
     """Train ``wwclip-tiny`` on ``pairs`` (uid, url, text, jpg) with ``training.train``; returns
     the exported model directory."""
-    from training.records import DataConfig
+    from training.reader import DataConfig
     from training.train import TrainConfig, train
 
     table = os.path.join(root, "clip_train", "curated")

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from curation.realsyn._hashing import hash64
+from curation.hashing import hash64
 
 SHINGLE = 5
 NUM_PERM = 64

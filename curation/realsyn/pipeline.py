@@ -26,14 +26,13 @@ size, so the same input and seed give the same tables whatever the Spark partiti
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import time
 from datetime import datetime, timezone
 
 import numpy as np
 
 from curation import __version__
+from curation.layout import REALSYN_SECTION, REALSYN_STAGE_TABLES, STATS_FILE, table_path
 from curation.realsyn import clustering
 from curation.realsyn.balance import cap_for_target, capped_total
 from curation.realsyn.config import IMAGES_PER_CLUSTER, SENTENCES_PER_CLUSTER, STAGES, RealSynConfig
@@ -44,22 +43,16 @@ from curation.realsyn.pairs import (BALANCED_OUT, NO_SENTENCES, SYNTHETIC_OUT_OF
                                     size_histogram, synthetic_scores)
 from curation.realsyn.sentences import SentenceParams, filter_sentences
 from curation.realsyn.spark_io import read_captions, read_documents, read_images
+from curation.spark.aggregates import grouped_counts
 
 log = logging.getLogger("curation.realsyn")
 
-T_REJECTS = "realsyn_rejects"
-T_IMAGE_REFS = "realsyn_image_refs"
-T_SENTENCE_REFS = "realsyn_sentence_refs"
-T_SENTENCES = "realsyn_sentences"
-T_TOKEN_COUNTS = "realsyn_token_counts"
-T_SENTENCE_EMB = "realsyn_sentence_emb"
-T_SENTENCE_CENTROIDS = "realsyn_sentence_centroids"
-T_IMAGES = "realsyn_images"
-T_IMAGE_EMB = "realsyn_image_emb"
-T_IMAGE_CENTROIDS = "realsyn_image_centroids"
-T_PAIRS = "realsyn_pairs"
-STATS_FILE = "_stats.json"
-STATS_SECTION = "realsyn"
+T_REJECTS, T_IMAGE_REFS, T_SENTENCE_REFS = REALSYN_STAGE_TABLES["extract"]
+T_TOKEN_COUNTS, T_SENTENCES = REALSYN_STAGE_TABLES["sentences"]
+T_SENTENCE_CENTROIDS, T_SENTENCE_EMB = REALSYN_STAGE_TABLES["embed"]
+T_IMAGE_CENTROIDS, T_IMAGES, T_IMAGE_EMB = REALSYN_STAGE_TABLES["images"]
+(T_PAIRS,) = REALSYN_STAGE_TABLES["pairs"]
+STATS_SECTION = REALSYN_SECTION
 
 
 class Run:
@@ -87,10 +80,17 @@ class Run:
 
 
 def _counts(df, column: str) -> dict[str, int]:
-    from pyspark.sql import functions as F
+    """Rows per value of ``column`` (null -> ``"kept"``: a null reason is a kept row), sorted."""
+    return dict(sorted((value if value is not None else "kept", n) for value, n in grouped_counts(df, column)))
 
-    rows = df.groupBy(column).agg(F.count(F.lit(1)).alias("n")).collect()
-    return dict(sorted(((r[column] if r[column] is not None else "kept"), int(r["n"])) for r in rows))
+
+def _distinct_summary(refs, table, repeats: str) -> dict:
+    """In/out of a stage that keeps one row per distinct key: references in, distinct rows
+    (``repeats`` = the difference), rows per final reason, kept rows."""
+    n_refs, n_distinct = refs.count(), table.count()
+    reasons = _counts(table, "reason")
+    return {"references_in": n_refs, "distinct": n_distinct, repeats: n_refs - n_distinct, "reasons": reasons,
+            "kept": reasons.get("kept", 0)}
 
 
 def _centroid_table(spark, centroids: np.ndarray):
@@ -157,12 +157,7 @@ def stage_sentences(run: Run) -> dict:
     finally:
         for df in cleanup:
             df.unpersist()
-    table = run.read(T_SENTENCES)
-    n_refs = refs.count()
-    n_unique = table.count()
-    reasons = _counts(table, "reason")
-    return {"references_in": n_refs, "distinct": n_unique, "exact_duplicates": n_refs - n_unique,
-            "reasons": reasons, "kept": reasons.get("kept", 0), **stats}
+    return {**_distinct_summary(refs, run.read(T_SENTENCES), "exact_duplicates"), **stats}
 
 
 def stage_embed(run: Run) -> dict:
@@ -181,8 +176,7 @@ def stage_embed(run: Run) -> dict:
         run.write(assigned, T_SENTENCE_EMB, "sid", ["sid"])
     finally:
         emb.unpersist()
-    sizes = [int(r["n"]) for r in run.read(T_SENTENCE_EMB).groupBy("cluster").count()
-             .withColumnRenamed("count", "n").collect()]
+    sizes = [n for _, n in grouped_counts(run.read(T_SENTENCE_EMB), "cluster")]
     return {"sentences": n, "kmeans": km, "cluster_sizes": size_histogram(sizes),
             "empty_clusters": int(len(centroids) - len(sizes)), "clip_model": run.cfg.clip_model}
 
@@ -224,12 +218,7 @@ def stage_images(run: Run) -> dict:
         for df in (decoded, assigned, dups):
             if df is not None:
                 df.unpersist()
-    images = run.read(T_IMAGES)
-    n_refs = refs.count()
-    n_unique = images.count()
-    reasons = _counts(images, "reason")
-    return {"references_in": n_refs, "distinct": n_unique, "repeated_urls": n_refs - n_unique,
-            "reasons": reasons, "kept": reasons.get("kept", 0), "kmeans": km,
+    return {**_distinct_summary(refs, run.read(T_IMAGES), "repeated_urls"), "kmeans": km,
             "near_duplicates": {"cosine": c.image_dup_cosine, "probe": c.dedup_probe,
                                 "perceptual": "dhash" if c.perceptual_dedup else None}}
 
@@ -279,7 +268,7 @@ def stage_pairs(run: Run) -> dict:
         stats["synthetic"] = {"skipped": True, "reason": "no --synthetic-captions given"}
 
     eligible = candidates.where(F.col("reason").isNull()).persist(StorageLevel.MEMORY_AND_DISK)
-    sizes = [int(r["n"]) for r in eligible.groupBy("image_cluster").agg(F.count(F.lit(1)).alias("n")).collect()]
+    sizes = [n for _, n in grouped_counts(eligible, "image_cluster")]
     t, how = _choose_t(c, sizes)
     if t is not None:
         keep = cap_clusters(eligible, t, c.seed, run.n)
@@ -327,12 +316,11 @@ def _versions() -> dict:
 
 def run_realsyn(spark, cfg: RealSynConfig) -> dict:
     """Run the stages from ``cfg.start_at`` on; returns the ``realsyn`` stats section."""
-    from curation.spark.tables import acquire_lock, read_json, release_lock, table_path, write_json
+    from curation.spark.fs import read_json, write_json
+    from curation.spark.lock import OutputLock
 
     cfg.validate()
-    acquire_lock(spark, cfg.output, {"pid": os.getpid(), "host": socket.gethostname(), "job": "realsyn",
-                                     "started": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-    try:
+    with OutputLock(spark, cfg.output, job="realsyn"):
         run = Run(spark, cfg)
         stats_path = table_path(cfg.output, STATS_FILE)
         all_stats = read_json(spark, stats_path)
@@ -347,5 +335,3 @@ def run_realsyn(spark, cfg: RealSynConfig) -> dict:
             all_stats[STATS_SECTION] = section
             write_json(spark, stats_path, all_stats)  # after every stage: a crash keeps the finished ones
         return section
-    finally:
-        release_lock(spark, cfg.output)

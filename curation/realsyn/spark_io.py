@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from curation.config import ConfigError
+from curation.pipeline.config import ConfigError
 from curation.realsyn.documents import document_id
 
 DOC_COLUMNS = ("texts", "images", "metadata", "general_metadata")
@@ -33,9 +33,9 @@ def _format(spark, path: str, fmt: str) -> str:
 
 
 def _read(spark, path: str, fmt: str, schema: str | None = None):
-    from curation.spark.tables import path_exists
+    from curation.spark import fs
 
-    if not path_exists(spark, path):
+    if not fs.exists(spark, path):
         raise ConfigError(f"input not found: {path}")
     fmt = _format(spark, path, fmt)
     if fmt == "delta":

@@ -20,11 +20,11 @@ script-aware instead, so it behaves the same for every language:
   inside Latin text (``iPhone 15`` in a Thai sentence stays whole).
 
 Words (for the length rule and the word entropy) are those of the metadata builder's
-tokenizer, ``curation.metadata_sources.tokenize.tokenize``: whitespace words for spaced
+tokenizer, ``curation.metadata.sources.tokenize.tokenize``: whitespace words for spaced
 languages and real segmenters for zh (jieba), ja (fugashi + unidic-lite) and th (PyThaiNLP
 newmm); punctuation is never a word. Other no-space languages (km, lo, my, bo, dz) have no
 segmenter installed, so their words are whitespace chunks (phrases) unless one is registered
-with ``curation.metadata_sources.tokenize.register_segmenter``.
+with ``curation.metadata.sources.tokenize.register_segmenter``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from __future__ import annotations
 import re
 
 from curation.lid import OTHER, to_metadata_lang
-from curation.metadata_sources.tokenize import normalize_lang, tokenize
+from curation.metadata.sources.tokenize import normalize_lang, tokenize
 
 HARD_TERMINALS = "。！？｡．‼⁇⁈⁉।॥។៕။།༎።፧፨։؟۔"
 SOFT_TERMINALS = "!?…"

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 
-from curation.realsyn._hashing import hash64, hash64_many
+from curation.hashing import hash64
 from curation.realsyn.balance import cap_for_target, capped_total, cluster_cap_mask
-
-
-def test_hash64_recipe():
-    expected = int.from_bytes(hashlib.blake2b(b"7\x1fabc", digest_size=8).digest(), "big")
-    assert hash64(7, "abc") == expected
-    assert hash64_many((7,), ["abc", "d"]).tolist() == [expected, hash64(7, "d")]
-    assert hash64_many((), ["x"]).tolist() == [hash64("x")]
 
 
 def test_cluster_exactly_at_t_is_kept_whole_and_larger_keeps_smallest_hashes():

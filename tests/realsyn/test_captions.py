@@ -6,7 +6,7 @@ import collections
 
 import pytest
 
-from curation.realsyn._hashing import hash64
+from curation.hashing import hash64
 from curation.realsyn.captions import draw_caption
 
 

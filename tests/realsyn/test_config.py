@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from curation.config import ConfigError
+from curation.pipeline.config import ConfigError
 from curation.realsyn.config import RealSynConfig, build_parser, config_from_args
 
 

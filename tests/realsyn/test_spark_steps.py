@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from curation.config import ConfigError
+from curation.pipeline.config import ConfigError
 from curation.realsyn.arrow import emb_matrix
 from curation.realsyn.balance import cluster_cap_mask
 from curation.realsyn.retrieval import nearest_centroid
