@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--image-root", help="folder of downloaded images (default: the table's parent folder)")
     d.add_argument("--data-seed", type=int, default=0, help="balancing and shuffling seed (same as curation's)")
     d.add_argument("--block-units", type=int, default=4, help="row groups shuffled together per worker")
+    d.add_argument("--balance", choices=("yield", "rows"), default="yield",
+                   help="deal row groups to ranks by expected samples (online: sum of keep probabilities, one "
+                        "scan of uid/lang/entry_ids at start, cached) or by rows")
     d.add_argument("--workers", type=int, default=2, help="data-loader workers per process")
     m = ap.add_argument_group("model")
     m.add_argument("--model", help=f"open_clip name, wwclip-tiny/-small, or config JSON (default {DEFAULT_MODEL}; "
@@ -77,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--grad-checkpointing", action="store_true")
     o = ap.add_argument_group("optimisation")
     o.add_argument("--batch-size", type=int, help=f"per process (default {DEFAULT_BATCH_SIZE})")
+    o.add_argument("--drop-last", action="store_true",
+                   help="skip each epoch's last step if it holds fewer than the global batch (default: train it)")
     o.add_argument("--epochs", type=int, default=1)
     o.add_argument("--max-steps", type=int, help="train this many steps (cycling epochs); sets the schedule")
     o.add_argument("--steps-per-epoch", type=int, help="override the estimate used for the LR schedule")
@@ -160,14 +165,15 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
                           text_column=args.text_column, image_bytes_column=args.image_column,
                           image_path_column=args.image_path_column, image_key_column=args.image_key_column,
                           image_root=args.image_root, seed=args.data_seed, block_units=args.block_units,
-                          caption_columns=captions, synthetic_column=synthetic)
+                          balance=args.balance, caption_columns=captions, synthetic_column=synthetic)
     except ValueError as exc:
         raise SystemExit(str(exc)) from None
     return TrainConfig(
         data=data, output_dir=args.output_dir, model=args.model, pretrained=args.pretrained, tokenizer=args.tokenizer,
         tokenizer_vocab_size=args.tokenizer_vocab_size, context_length=args.context_length,
         text_vocab_size=args.text_vocab_size,
-        batch_size=args.batch_size, epochs=args.epochs, max_steps=args.max_steps, stop_at_step=args.stop_at_step,
+        batch_size=args.batch_size, drop_last=args.drop_last, epochs=args.epochs, max_steps=args.max_steps,
+        stop_at_step=args.stop_at_step,
         steps_per_epoch=args.steps_per_epoch, lr=args.lr, weight_decay=args.wd, warmup_steps=args.warmup,
         grad_clip=args.grad_clip or None, precision=args.precision, grad_checkpointing=args.grad_checkpointing,
         workers=args.workers, device=args.device, cpu_threads=args.cpu_threads, seed=args.seed, log_every=args.log_every,
