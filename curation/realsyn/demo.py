@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.ids import image_uid
+from curation.localfs import write_text
 
 LANGUAGES = ("en", "de", "es", "fr", "ru", "zh", "ja", "th", "hi")
 _EXTRA_VOCAB = {
@@ -315,8 +316,7 @@ def generate(root: str, documents: int = 200, seed: int = 0, num_files: int = 2,
         texts = sentences + [r["syn_text"] for r in caption_rows.values()]
         summary["clip_model"] = make_demo_model(os.path.join(root, "clip"), texts, seed)
         summary["clip_train_steps"] = 0
-    with open(os.path.join(root, "demo_summary.json"), "w", encoding="utf-8") as f:
-        json.dump(summary, f, indent=1)
+    write_text(os.path.join(root, "demo_summary.json"), json.dumps(summary, indent=1))
     return summary
 
 

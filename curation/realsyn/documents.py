@@ -17,13 +17,12 @@ document is used. Pure functions: lists and strings in, dataclasses out.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from curation.ids import image_uid, is_valid_url
+from curation.ids import content_id, image_uid, is_valid_url
 
 MAX_POSITIONS = 10_000          # OBELICS pages hold tens; more is a broken record
 MAX_TEXT_CHARS = 200_000        # one paragraph; longer ones are dumps, not prose
@@ -70,12 +69,12 @@ class ElementReject:
 
 def document_id(texts: Sequence[str | None] | None, images: Sequence[str | None] | None,
                 metadata: str | None, general_metadata: str | None) -> str:
-    """Content id of a document: ``sha224`` of its canonical JSON, first 24 hex characters (the
-    length of an image uid). Same content -> same id on any machine or partitioning; used when
+    """Content id of a document: ``curation.ids.content_id`` of its canonical JSON (24 hex
+    characters, like an image uid). Same content -> same id on any machine or partitioning; used when
     the input has no id column."""
     payload = json.dumps([None if texts is None else list(texts), None if images is None else list(images),
                           metadata, general_metadata], ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha224(payload.encode("utf-8")).hexdigest()[:24]
+    return content_id(payload)
 
 
 def _parse_metadata(metadata: str | None, n: int) -> list | None:

@@ -19,13 +19,13 @@ with its entropy, perplexity and the first failing reason (``low_entropy``,
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
+from curation.ids import content_id
 from curation.realsyn import minhash, rules
 from curation.realsyn.text import entropy_tokens
 
@@ -50,7 +50,8 @@ class SentenceParams:
 
 
 def sentence_id(text: str) -> str:
-    return hashlib.sha224(text.encode("utf-8")).hexdigest()[:24]
+    """``curation.ids.content_id`` of the cleaned sentence: exact duplicates share one id."""
+    return content_id(text)
 
 
 # ---------------------------------------------------------------- Arrow batch functions
