@@ -36,7 +36,7 @@ def emb_matrix(column, dim: int | None = None) -> np.ndarray:
 def whole_groups(batches: Iterator[pa.RecordBatch], key: str) -> Iterator[pa.Table]:
     """Re-cut a stream of record batches *sorted by* ``key`` so that every yielded table holds
     only whole groups (all rows of each of its key values; usually several groups, split them
-    with ``group_bounds``). Memory: one group plus one batch."""
+    with ``curation.sampling.image_runs``). Memory: one group plus one batch."""
     pending: list[pa.RecordBatch] = []
     for batch in batches:
         if batch.num_rows == 0:
@@ -55,13 +55,3 @@ def whole_groups(batches: Iterator[pa.RecordBatch], key: str) -> Iterator[pa.Tab
         pending.append(batch.slice(cut))
     if pending:
         yield pa.Table.from_batches(pending)
-
-
-def group_bounds(keys: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) of each run of equal values in a sorted key array."""
-    if len(keys) == 0:
-        return []
-    change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
-    starts = np.r_[0, change]
-    ends = np.r_[change, len(keys)]
-    return list(zip(starts.tolist(), ends.tolist()))

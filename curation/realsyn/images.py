@@ -16,8 +16,9 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from curation.realsyn.arrow import emb_matrix, group_bounds, whole_groups
+from curation.realsyn.arrow import emb_matrix, whole_groups
 from curation.realsyn.graph import components
+from curation.sampling import image_runs
 
 NEAR_DUPLICATE = "near_duplicate"
 
@@ -59,7 +60,8 @@ def _near_dup_mapper(threshold: float):
             uids = table.column("uid").to_pylist()
             x = emb_matrix(table.column("emb"))
             src, dst = [], []
-            for a, b in group_bounds(keys):
+            bounds = image_runs(keys).tolist()
+            for a, b in zip(bounds[:-1], bounds[1:]):
                 for root, member in group_edges(uids[a:b], x[a:b], threshold):
                     src.append(root)
                     dst.append(member)

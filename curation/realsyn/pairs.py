@@ -18,10 +18,11 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
-from curation.realsyn.arrow import emb_matrix, group_bounds, whole_groups
+from curation.realsyn.arrow import emb_matrix, whole_groups
 from curation.realsyn.balance import cluster_cap_mask
 from curation.realsyn.retrieval import topk_inner_product
 from curation.realsyn.rules import in_synthetic_band_many
+from curation.sampling import image_runs
 
 NO_SENTENCES = "no_sentences"
 SYNTHETIC_OUT_OF_BAND = "synthetic_out_of_band"
@@ -54,7 +55,8 @@ def _retrieval_mapper(k: int):
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for table in whole_groups(batches, "sentence_cluster"):
             keys = np.asarray(table.column("sentence_cluster").to_numpy())
-            for a, b in group_bounds(keys):
+            bounds = image_runs(keys).tolist()
+            for a, b in zip(bounds[:-1], bounds[1:]):
                 out = _retrieve_cluster(table.slice(a, b - a), k)
                 if out is not None:
                     yield out

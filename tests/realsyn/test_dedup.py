@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from curation.realsyn import minhash
-from curation.realsyn.arrow import emb_array, emb_matrix, group_bounds, whole_groups
+from curation.realsyn.arrow import emb_array, emb_matrix, whole_groups
 from curation.realsyn.graph import components
 from curation.realsyn.images import group_edges, range_pairs
 
@@ -79,7 +79,6 @@ def test_whole_groups_never_split_a_key():
         for j, u in enumerate(seen):
             if i != j:
                 assert not set(t) & set(u)
-    assert group_bounds(np.array([1, 1, 2, 3, 3])) == [(0, 2), (2, 3), (3, 5)]
 
 
 def test_embedding_columns_round_trip():
