@@ -25,14 +25,12 @@ import os
 import sys
 
 from training.optim import PRECISIONS
-from training.reader import DataConfig, tables_under_root
+from training.reader import (REALSYN_CAPTIONS, REALSYN_SYNTHETIC, DataConfig, caption_draw_columns,
+                             tables_under_root)
 from training.scaling import METACLIP2_SCALE, format_recipe, worldwide_recipe
 from training.train import TrainConfig
 
 DEFAULT_MODEL = "wwclip-tiny"
-REALSYN_TABLE = "realsyn_pairs"  # curation.layout.REALSYN_STAGE_TABLES["pairs"]
-REALSYN_CAPTIONS = ("text1", "text2", "text3")  # k = 3, the paper's (and wwclip-realsyn's) default
-REALSYN_SYNTHETIC = "syn_text"
 DEFAULT_BATCH_SIZE = 64
 
 
@@ -134,18 +132,6 @@ def apply_worldwide_scaling(args: argparse.Namespace, world_size: int) -> None:
     args.worldwide_recipe = recipe
 
 
-def caption_draw(args: argparse.Namespace) -> tuple[tuple[str, ...] | None, str | None]:
-    """``(caption_columns, synthetic_column)`` of ``DataConfig`` from ``--realsyn``,
-    ``--caption-columns`` and ``--synthetic-column`` (explicit flags win over ``--realsyn``'s defaults)."""
-    captions = tuple(c.strip() for c in args.caption_columns.split(",") if c.strip()) if args.caption_columns \
-        else (REALSYN_CAPTIONS if args.realsyn else None)
-    synthetic = args.synthetic_column if args.synthetic_column is not None \
-        else (REALSYN_SYNTHETIC if args.realsyn else None)
-    if synthetic is not None and synthetic.lower() == "none":
-        synthetic = None
-    return captions, synthetic
-
-
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Validate the arguments into a typed config (errors before any work)."""
     if not args.data and not args.table:
@@ -155,10 +141,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         args.batch_size = DEFAULT_BATCH_SIZE
     if args.model is None and not args.pretrained:
         args.model = DEFAULT_MODEL
-    table, probs = (args.table, args.entry_probs) if args.table else tables_under_root(args.data, args.mode)
-    captions, synthetic = caption_draw(args)
-    if args.realsyn and not args.table:
-        table = f"{args.data.rstrip('/')}/{REALSYN_TABLE}"
+    table, probs = (args.table, args.entry_probs) if args.table else tables_under_root(args.data, args.mode,
+                                                                                      args.realsyn)
+    captions, synthetic = caption_draw_columns(args.realsyn, args.caption_columns, args.synthetic_column)
     try:
         data = DataConfig(table=table, mode=args.mode, entry_probs=args.entry_probs or probs, format=args.format,
                           version=args.version, entry_probs_version=args.entry_probs_version,

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from curation.layout import REALSYN_STAGE_TABLES
 from curation.readers import RowGroupReader, TableSnapshot, open_table
 from curation.realsyn.captions import draw_caption
 from curation.sampling import image_runs
@@ -32,6 +33,11 @@ from training.sharding import Unit, assign_units, blocks, list_units, sample_ord
 log = logging.getLogger(__name__)
 
 MODES = ("offline", "online")
+# RealSyn's pairs table and its caption columns (curation.realsyn.pipeline writes text1..textk with
+# k = 3 by default, the paper's, and syn_text: null without a synthetic captioner).
+REALSYN_TABLE = REALSYN_STAGE_TABLES["pairs"][0]
+REALSYN_CAPTIONS = ("text1", "text2", "text3")
+REALSYN_SYNTHETIC = "syn_text"
 
 
 @dataclass
@@ -57,6 +63,8 @@ class DataConfig:
     # Offline tables with several captions per image (RealSyn's ``realsyn_pairs``: text1..textk and
     # syn_text): each epoch's caption is drawn among these columns (``draw_captions``) instead of
     # read from ``text_column``; ``synthetic_column`` joins the draw when given (paper: 3 real + 1).
+    # Offline only: online mode's MetaCLIP 2 draw already picks one of an image's matched texts per
+    # epoch, and realsyn_pairs has no entry_ids / entry_probs to balance online (docs/realsyn.md).
     caption_columns: tuple[str, ...] | None = None
     synthetic_column: str | None = None
 
@@ -69,8 +77,15 @@ class DataConfig:
             raise ValueError("block_units must be >= 1")
         if self.caption_columns is not None:
             self.caption_columns = tuple(self.caption_columns)
-            if not self.caption_columns or self.mode != "offline":
-                raise ValueError("caption_columns needs offline mode and at least one column")
+            if not self.caption_columns:
+                raise ValueError("caption_columns needs at least one column")
+            if self.mode != "offline":
+                # online mode already draws each epoch's caption among an image's matched texts
+                # (MetaCLIP 2 balancing, training.online); a caption table such as realsyn_pairs has
+                # no entry_ids / entry_probs to balance with (RealSyn balances by clusters, offline)
+                raise ValueError("caption_columns is an offline-mode draw: online mode draws among the matched "
+                                 "texts of each image itself, and a caption table (realsyn_pairs) has no "
+                                 "entry_ids/entry_probs for online balancing; use mode='offline'")
         elif self.synthetic_column is not None:
             raise ValueError("synthetic_column is drawn together with caption_columns; give those too")
         if self.mode == "online" and self.entry_probs is None:
@@ -95,12 +110,29 @@ def shared_plan(config: DataConfig, *, rank: int = 0, world_size: int = 1,
                            entry_probs_version=config.entry_probs_version, storage_options=config.storage_options)
 
 
-def tables_under_root(root: str, mode: str) -> tuple[str, str | None]:
-    """``<root>/curated`` (offline) or ``<root>/matched`` + ``<root>/entry_probs`` (online)."""
+def tables_under_root(root: str, mode: str, realsyn: bool = False) -> tuple[str, str | None]:
+    """``<root>/curated`` (offline) or ``<root>/matched`` + ``<root>/entry_probs`` (online);
+    ``<root>/realsyn_pairs`` with ``realsyn`` (a ``wwclip-realsyn`` output root)."""
     root = root.rstrip("/")
+    if realsyn:
+        return f"{root}/{REALSYN_TABLE}", None
     if mode == "offline":
         return f"{root}/curated", None
     return f"{root}/matched", f"{root}/entry_probs"
+
+
+def caption_draw_columns(realsyn: bool, caption_columns: str | None = None, synthetic_column: str | None = None
+                         ) -> tuple[tuple[str, ...] | None, str | None]:
+    """``(caption_columns, synthetic_column)`` of ``DataConfig`` from the command-line values:
+    ``caption_columns`` is comma-separated, ``synthetic_column`` ``'none'`` leaves the synthetic
+    caption out; ``realsyn`` supplies the defaults of ``realsyn_pairs`` (text1..text3 + syn_text),
+    explicit values win."""
+    captions = tuple(c.strip() for c in caption_columns.split(",") if c.strip()) if caption_columns \
+        else (REALSYN_CAPTIONS if realsyn else None)
+    synthetic = synthetic_column if synthetic_column is not None else (REALSYN_SYNTHETIC if realsyn else None)
+    if synthetic is not None and synthetic.lower() == "none":
+        synthetic = None
+    return captions, synthetic
 
 
 def draw_captions(table: pa.Table, columns: Sequence[str], uids: Sequence[str], seed: int,
