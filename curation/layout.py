@@ -36,6 +36,7 @@ REALSYN_STAGE_TABLES: dict[str, tuple[str, ...]] = {
     "images": ("realsyn_image_centroids", "realsyn_images", "realsyn_image_emb"),
     "pairs": ("realsyn_pairs",),
 }
+REALSYN_TABLES = tuple(name for names in REALSYN_STAGE_TABLES.values() for name in names)
 REALSYN_SECTION = "realsyn"
 
 
