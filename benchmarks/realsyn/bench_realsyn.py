@@ -9,14 +9,21 @@ Small default run (a few minutes)::
 
     PYTHONPATH=. python benchmarks/realsyn/bench_realsyn.py --work /tmp/rs-bench --documents 2000
 
-The >= 100k-document point (what RESULTS.md records)::
+The >= 100k-document point (what RESULTS.md records): the text-only stages (``extract``,
+``sentences``) on all 100k documents, the model stages (``embed``, ``images``, ``pairs``: CLIP
+embeddings on CPU) on the first ``--model-documents`` of them (page i depends only on (seed, i),
+so the subset is a prefix of the same set; its own extract + sentences run first and are timed too)::
 
     PYTHONPATH=. python benchmarks/realsyn/bench_realsyn.py --work /tmp/rs-bench --documents 100000 \\
-        --master 'local[2]' --gen-workers 2
+        --model-documents 10000 --master 'local[2]' --gen-workers 2
 
-Rates are per wall second of the whole local Spark session (all cores), with the stage's own
-input counts: documents for ``extract``; sentence references for ``sentences``; kept distinct
-sentences for ``embed``; distinct image references for ``images``; kept images for ``pairs``.
+Every stage gets ``documents/s`` (the run's documents / the stage's wall seconds) and
+``images/s`` (the run's image references from ``extract`` / the stage's wall seconds), plus its
+own input count and rate: documents for ``extract``; sentence references for ``sentences``; kept
+distinct sentences for ``embed``; distinct image references for ``images``; kept images for
+``pairs``. Rates are per wall second of the whole local Spark session (all cores). The results
+JSON records the date, machine, load average around each stage, and which steps ran with a real
+model and which were skipped (perplexity: no scorer given; synthetic captions: none given).
 """
 
 from __future__ import annotations
@@ -27,7 +34,9 @@ import multiprocessing
 import os
 import platform
 import shutil
+import sys
 import time
+from datetime import datetime, timezone
 
 CHUNK = 1000
 
@@ -92,10 +101,52 @@ def stage_inputs(stats: dict, stage: str, documents: int) -> tuple[str, int]:
     return "images", stats["pairs"]["images_in"]
 
 
+def prefix_inputs(data: str, work: str, documents: int) -> str:
+    """The first ``documents`` pages of ``data`` (whole generator chunks) as a root of symlinks."""
+    if documents % CHUNK:
+        raise SystemExit(f"--model-documents must be a multiple of {CHUNK}")
+    root = os.path.join(work, f"{os.path.basename(data)}-first{documents}")
+    for sub in ("documents", "images"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+        for start in range(0, documents, CHUNK):
+            name = f"part-{start:08d}.parquet"
+            link = os.path.join(root, sub, name)
+            if not os.path.exists(link):
+                os.symlink(os.path.join(data, sub, name), link)
+    return root
+
+
+def run_stages(spark, data: str, out: str, model: str, documents: int, stages, seed: int, partitions: int
+               ) -> tuple[list[dict], dict]:
+    from curation.realsyn.config import RealSynConfig
+    from curation.realsyn.pipeline import run_realsyn
+
+    shutil.rmtree(out, ignore_errors=True)
+    rows, stats = [], {}
+    for stage in stages:
+        cfg = RealSynConfig(documents=os.path.join(data, "documents"), images=os.path.join(data, "images"),
+                            output=out, clip_model=model, target_pairs=max(1, documents // 4), seed=seed,
+                            output_partitions=partitions, start_at=stage, stop_after=stage, device="cpu")
+        load_before = os.getloadavg()[0]
+        t0 = time.time()
+        stats = run_realsyn(spark, cfg)
+        seconds = time.time() - t0
+        unit, n = stage_inputs(stats, stage, documents)
+        image_refs = sum(stats["extract"]["image_refs"].values())
+        rows.append({"stage": stage, "documents": documents, "seconds": round(seconds, 1), "input": unit, "n": n,
+                     "per_s": round(n / seconds, 1), "documents_per_s": round(documents / seconds, 1),
+                     "image_refs": image_refs, "images_per_s": round(image_refs / seconds, 1),
+                     "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows, stats
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", required=True)
     ap.add_argument("--documents", type=int, default=2000)
+    ap.add_argument("--model-documents", type=int, default=0,
+                    help="run embed/images/pairs on this prefix of the documents (0: all of them)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--image-size", type=int, default=100)
     ap.add_argument("--train-steps", type=int, default=150)
@@ -103,46 +154,53 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--partitions", type=int, default=0, help="output partitions (0: from input size)")
     args = ap.parse_args(argv)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
     os.makedirs(args.work, exist_ok=True)
     data = make_inputs(args.work, args.documents, args.seed, args.image_size, args.gen_workers)
+    t0 = time.time()
     model = make_model(args.work, args.train_steps, args.seed)
+    model_seconds = round(time.time() - t0, 1)
 
-    from curation.realsyn.config import STAGES, RealSynConfig
-    from curation.realsyn.pipeline import run_realsyn
+    from curation.realsyn.config import STAGES
     from curation.spark.session import get_spark
 
     spark = get_spark("realsyn-bench", args.master, {"spark.ui.enabled": "false", "spark.driver.memory": "6g",
                                                      "spark.sql.shuffle.partitions": "8"})
-    out = os.path.join(args.work, f"out-{args.documents}")
-    shutil.rmtree(out, ignore_errors=True)
-    rows, stats = [], {}
-    for stage in STAGES:
-        cfg = RealSynConfig(documents=os.path.join(data, "documents"), images=os.path.join(data, "images"),
-                            output=out, clip_model=model, target_pairs=max(1, args.documents // 4), seed=args.seed,
-                            output_partitions=args.partitions, start_at=stage, stop_after=stage, device="cpu")
-        t0 = time.time()
-        stats = run_realsyn(spark, cfg)
-        seconds = time.time() - t0
-        unit, n = stage_inputs(stats, stage, args.documents)
-        rows.append({"stage": stage, "seconds": round(seconds, 1), "input": unit, "n": n,
-                     "per_s": round(n / seconds, 1), "documents_per_s": round(args.documents / seconds, 1)})
-        print(json.dumps(rows[-1]), flush=True)
+    subset = args.model_documents if 0 < args.model_documents < args.documents else 0
+    rows: list[dict] = []
+    if subset:
+        text_stages = STAGES[:STAGES.index("sentences") + 1]
+        full_rows, full_stats = run_stages(spark, data, os.path.join(args.work, f"out-{args.documents}"), model,
+                                           args.documents, text_stages, args.seed, args.partitions)
+        rows += full_rows
+        sub_rows, stats = run_stages(spark, prefix_inputs(data, args.work, subset),
+                                     os.path.join(args.work, f"out-{subset}"), model, subset, STAGES, args.seed,
+                                     args.partitions)
+        rows += sub_rows
+    else:
+        rows, stats = run_stages(spark, data, os.path.join(args.work, f"out-{args.documents}"), model,
+                                 args.documents, STAGES, args.seed, args.partitions)
     spark.stop()
-    total = sum(r["seconds"] for r in rows)
-    result = {"documents": args.documents, "master": args.master, "cpus": os.cpu_count(),
-              "machine": platform.processor() or platform.machine(), "stages": rows,
-              "total_seconds": round(total, 1), "documents_per_s": round(args.documents / total, 2),
-              "pairs": stats["pairs"]["pairs"], "images_kept": stats["images"]["kept"],
-              "sentences_kept": stats["sentences"]["kept"], "clip_model": "wwclip-tiny (demo-trained)",
-              "perplexity": stats["sentences"]["perplexity"]}
-    path = os.path.join(args.work, f"results-{args.documents}.json")
+    result = {"started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+              "command": "PYTHONPATH=. python benchmarks/realsyn/bench_realsyn.py " + " ".join(argv or sys.argv[1:]),
+              "documents": args.documents, "model_documents": subset or args.documents, "master": args.master,
+              "cpus": os.cpu_count(), "machine": f"{platform.machine()} {platform.processor()}".strip(),
+              "stages": rows, "pairs": stats["pairs"]["pairs"], "images_kept": stats["images"]["kept"],
+              "sentences_kept": stats["sentences"]["kept"],
+              "models": {"clip": f"wwclip-tiny open_clip, demo-trained {args.train_steps} CPU steps "
+                                 f"({model_seconds} s incl. cache check), run on CPU for embed/images/pairs",
+                         "perplexity": stats["sentences"]["perplexity"],
+                         "synthetic_captions": stats["pairs"]["synthetic"]}}
+    path = os.path.join(args.work, f"results-{args.documents}-{subset or args.documents}.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)
-    print("\n| stage | seconds | input | n | n/s | documents/s |\n|---|---|---|---|---|---|")
+    print("\n| stage | documents | seconds | input | n | n/s | documents/s | images/s | load |\n"
+          "|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['stage']} | {r['seconds']} | {r['input']} | {r['n']} | {r['per_s']} | {r['documents_per_s']} |")
-    print(f"\ntotal {total:.0f} s, {result['documents_per_s']} documents/s end to end -> {path}")
+        print(f"| {r['stage']} | {r['documents']:,} | {r['seconds']} | {r['input']} | {r['n']:,} | {r['per_s']} | "
+              f"{r['documents_per_s']} | {r['images_per_s']} | {r['load_before']} -> {r['load_after']} |")
+    print(f"\n-> {path}")
     return 0
 
 

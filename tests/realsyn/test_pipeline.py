@@ -1,5 +1,6 @@
 """wwclip-realsyn end to end on the demo documents (local Spark), checked against the pure rules,
-and the same tables from 1 and from 16 partitions."""
+the same tables from 1 and from 16 partitions, the HTML report of the output, and training a few
+steps from it (``python -m training.launch --realsyn``)."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def _args(demo: str, out: str, documents: str, partitions: int) -> list[str]:
             "--clip-model", os.path.join(demo, "clip"), "--output", out, "--output-partitions", str(partitions),
             "--target-pairs", "30", "--image-dup-cosine", "1.0", "--kmeans-iter", "5",
             "--synthetic-captions", os.path.join(demo, "synthetic_captions"), "--syn-low", "-1", "--syn-high", "1",
-            "--embed-batch-size", "16"]
+            "--embed-batch-size", "16", "--carry-images"]
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +158,35 @@ def test_same_tables_from_1_and_16_partitions(run_one, run_sixteen):
         assert a == b, name
     one, sixteen = _stats(run_one), _stats(run_sixteen)
     assert one["pairs"]["balance"] == sixteen["pairs"]["balance"]
+
+
+def test_report_of_the_run(run_one):
+    from curation.report import build_report, collect
+
+    data = collect(run_one)
+    rs = data.realsyn
+    pairs = _table(run_one, "realsyn_pairs")
+    assert not data.curation and not data.missing and rs.pairs == pairs.num_rows == _stats(run_one)["pairs"]["pairs"]
+    assert sum(rs.texts_per_pair.values()) == pairs.num_rows
+    assert rs.texts_per_pair.get(3, 0) == sum(1 for p in pairs.to_pylist() if p["text3"] is not None)
+    assert rs.with_synthetic == sum(1 for p in pairs.to_pylist() if p["syn_text"])
+    balance = _stats(run_one)["pairs"]["balance"]
+    assert rs.sizes_before == balance["sizes_before"] and rs.sizes_after == balance["sizes_after"]
+    html = open(build_report(run_one), encoding="utf-8").read()
+    assert "RealSyn: interleaved documents" in html and html.count("data:image/png;base64,") == 2
+
+
+def test_training_runs_a_few_steps_from_the_output(run_one, tmp_path):
+    """``python -m training.launch --realsyn --data <root>``: captions drawn among text1..3 and
+    syn_text, images from the jpg column ``--carry-images`` copied into realsyn_pairs."""
+    from training.launch import main as launch
+
+    out = str(tmp_path / "train")
+    assert launch(["--realsyn", "--data", run_one, "--output-dir", out, "--max-steps", "3", "--batch-size", "8",
+                   "--workers", "0", "--device", "cpu", "--tokenizer-vocab-size", "300", "--warmup", "1",
+                   "--log-every", "1", "--save-every", "3", "--record-data-order", "--cpu-threads", "1"]) == 0
+    with open(os.path.join(out, "data_order", "rank0.jsonl"), encoding="utf-8") as f:
+        steps = [json.loads(line) for line in f]
+    assert [s["step"] for s in steps] == [1, 2, 3]
+    trained = {u for s in steps for u in s["uids"]}
+    assert trained and trained <= set(_table(run_one, "realsyn_pairs").column("uid").to_pylist())
