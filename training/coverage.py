@@ -140,7 +140,8 @@ def round_robin(streams: Iterable[Iterator[dict]]) -> Iterator[dict]:
 
 def epoch_sample(config: DataConfig, plan: DataPlan, epoch: int) -> Counter:
     """The epoch's sample as a ``Counter`` of ``(uid, text)``, computed without the plan: offline every
-    live row (with ``caption_columns``: its caption drawn for ``epoch``), online the balanced draw of each file's ``matched`` rows (whole files, grouped by uid)."""
+    live row (with ``caption_columns``: its caption drawn for ``epoch``), online the balanced draw of
+    each file's ``matched`` rows (whole files, grouped by uid)."""
     snap, reader = plan.snapshot, RowGroupReader(plan.snapshot)
     out: Counter = Counter()
     for fi, f in enumerate(snap.files):

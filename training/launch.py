@@ -141,8 +141,8 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         args.batch_size = DEFAULT_BATCH_SIZE
     if args.model is None and not args.pretrained:
         args.model = DEFAULT_MODEL
-    table, probs = (args.table, args.entry_probs) if args.table else tables_under_root(args.data, args.mode,
-                                                                                      args.realsyn)
+    table, probs = (args.table, args.entry_probs) if args.table \
+        else tables_under_root(args.data, args.mode, args.realsyn)
     captions, synthetic = caption_draw_columns(args.realsyn, args.caption_columns, args.synthetic_column)
     try:
         data = DataConfig(table=table, mode=args.mode, entry_probs=args.entry_probs or probs, format=args.format,

@@ -12,7 +12,9 @@ Small default run (a few minutes)::
 The >= 100k-document point (what RESULTS.md records): the text-only stages (``extract``,
 ``sentences``) on all 100k documents, the model stages (``embed``, ``images``, ``pairs``: CLIP
 embeddings on CPU) on the first ``--model-documents`` of them (page i depends only on (seed, i),
-so the subset is a prefix of the same set; its own extract + sentences run first and are timed too)::
+so the subset is a prefix of the same set). The subset runs first, all five stages (its extract +
+sentences timed too), then extract + sentences on all documents; the results file is rewritten
+after every stage::
 
     PYTHONPATH=. python benchmarks/realsyn/bench_realsyn.py --work /tmp/rs-bench --documents 100000 \\
         --model-documents 10000 --master 'local[2]' --gen-workers 2
@@ -116,8 +118,11 @@ def prefix_inputs(data: str, work: str, documents: int) -> str:
     return root
 
 
-def run_stages(spark, data: str, out: str, model: str, documents: int, stages, seed: int, partitions: int
-               ) -> tuple[list[dict], dict]:
+def run_stages(spark, data: str, out: str, model: str, documents: int, stages, seed: int, partitions: int,
+               progress: str, earlier: list[dict] | None = None) -> tuple[list[dict], dict]:
+    """Each stage of ``stages`` alone, timed; after each, every row so far goes to ``progress``
+    (``{"partial": true, "stages": [...]}``), so a run stopped early keeps what it measured."""
+    from curation.localfs import write_text
     from curation.realsyn.config import RealSynConfig
     from curation.realsyn.pipeline import run_realsyn
 
@@ -138,6 +143,7 @@ def run_stages(spark, data: str, out: str, model: str, documents: int, stages, s
                      "image_refs": image_refs, "images_per_s": round(image_refs / seconds, 1),
                      "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)})
         print(json.dumps(rows[-1]), flush=True)
+        write_text(progress, json.dumps({"partial": True, "stages": [*(earlier or []), *rows]}, indent=1))
     return rows, stats
 
 
@@ -162,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     model = make_model(args.work, args.train_steps, args.seed)
     model_seconds = round(time.time() - t0, 1)
 
+    from curation.localfs import write_text
     from curation.realsyn.config import STAGES
     from curation.spark.session import get_spark
 
@@ -169,18 +176,20 @@ def main(argv: list[str] | None = None) -> int:
                                                      "spark.sql.shuffle.partitions": "8"})
     subset = args.model_documents if 0 < args.model_documents < args.documents else 0
     rows: list[dict] = []
-    if subset:
-        text_stages = STAGES[:STAGES.index("sentences") + 1]
-        full_rows, full_stats = run_stages(spark, data, os.path.join(args.work, f"out-{args.documents}"), model,
-                                           args.documents, text_stages, args.seed, args.partitions)
-        rows += full_rows
+    path = os.path.join(args.work, f"results-{args.documents}-{subset or args.documents}.json")
+    if subset:  # the model stages on the prefix first, then the text-only stages on all documents
         sub_rows, stats = run_stages(spark, prefix_inputs(data, args.work, subset),
                                      os.path.join(args.work, f"out-{subset}"), model, subset, STAGES, args.seed,
-                                     args.partitions)
+                                     args.partitions, progress=path)
         rows += sub_rows
+        text_stages = STAGES[:STAGES.index("sentences") + 1]
+        full_rows, _ = run_stages(spark, data, os.path.join(args.work, f"out-{args.documents}"), model,
+                                  args.documents, text_stages, args.seed, args.partitions, progress=path,
+                                  earlier=rows)
+        rows += full_rows
     else:
         rows, stats = run_stages(spark, data, os.path.join(args.work, f"out-{args.documents}"), model,
-                                 args.documents, STAGES, args.seed, args.partitions)
+                                 args.documents, STAGES, args.seed, args.partitions, progress=path)
     spark.stop()
     result = {"started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "command": "PYTHONPATH=. python benchmarks/realsyn/bench_realsyn.py " + " ".join(argv or sys.argv[1:]),
@@ -192,9 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                                  f"({model_seconds} s incl. cache check), run on CPU for embed/images/pairs",
                          "perplexity": stats["sentences"]["perplexity"],
                          "synthetic_captions": stats["pairs"]["synthetic"]}}
-    path = os.path.join(args.work, f"results-{args.documents}-{subset or args.documents}.json")
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(result, f, indent=1)
+    write_text(path, json.dumps(result, indent=1))
     print("\n| stage | documents | seconds | input | n | n/s | documents/s | images/s | load |\n"
           "|---|---|---|---|---|---|---|---|---|")
     for r in rows:

@@ -30,7 +30,8 @@ SECTION = {
                "reasons": {"kept": 8, "near_duplicate": 2, "undecodable": 1}, "seconds": 4.0},
     "pairs": {"images_in": 8, "k": 3, "pairs": 4, "rejected": {"balanced_out": 4},
               "synthetic": {"skipped": True, "reason": "no --synthetic-captions given"},
-              "balance": {"t": 2, "how": "given", "sizes_before": {"1": 1, "4-7": 1}, "sizes_after": {"1": 1, "2-3": 1}},
+              "balance": {"t": 2, "how": "given", "sizes_before": {"1": 1, "4-7": 1},
+                          "sizes_after": {"1": 1, "2-3": 1}},
               "seconds": 5.0},
 }
 PAIRS = {"uid": ["a", "b", "c", "d"], "url": ["https://x/a", "https://x/b", "https://x/c", "https://x/d"],
