@@ -119,19 +119,22 @@ def prefix_inputs(data: str, work: str, documents: int) -> str:
 
 
 def run_stages(spark, data: str, out: str, model: str, documents: int, stages, seed: int, partitions: int,
-               progress: str, earlier: list[dict] | None = None) -> tuple[list[dict], dict]:
+               progress: str, earlier: list[dict] | None = None, dup_cosine: float = 0.95,
+               perceptual: bool = True) -> tuple[list[dict], dict]:
     """Each stage of ``stages`` alone, timed; after each, every row so far goes to ``progress``
     (``{"partial": true, "stages": [...]}``), so a run stopped early keeps what it measured."""
     from curation.localfs import write_text
     from curation.realsyn.config import RealSynConfig
     from curation.realsyn.pipeline import run_realsyn
 
-    shutil.rmtree(out, ignore_errors=True)
+    if stages and stages[0] == "extract":
+        shutil.rmtree(out, ignore_errors=True)  # otherwise the earlier stages' tables are reused
     rows, stats = [], {}
     for stage in stages:
         cfg = RealSynConfig(documents=os.path.join(data, "documents"), images=os.path.join(data, "images"),
                             output=out, clip_model=model, target_pairs=max(1, documents // 4), seed=seed,
-                            output_partitions=partitions, start_at=stage, stop_after=stage, device="cpu")
+                            output_partitions=partitions, start_at=stage, stop_after=stage, device="cpu",
+                            image_dup_cosine=dup_cosine, perceptual_dedup=perceptual)
         load_before = os.getloadavg()[0]
         t0 = time.time()
         stats = run_realsyn(spark, cfg)
@@ -159,6 +162,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gen-workers", type=int, default=2)
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--partitions", type=int, default=0, help="output partitions (0: from input size)")
+    ap.add_argument("--stages", default="extract,sentences,embed,images,pairs",
+                    help="stages to time (a later start reuses the earlier stages' tables of the same --work)")
+    ap.add_argument("--image-dup-cosine", type=float, default=0.95)
+    ap.add_argument("--no-perceptual-dedup", dest="perceptual", action="store_false")
     args = ap.parse_args(argv)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -175,21 +182,25 @@ def main(argv: list[str] | None = None) -> int:
     spark = get_spark("realsyn-bench", args.master, {"spark.ui.enabled": "false", "spark.driver.memory": "6g",
                                                      "spark.sql.shuffle.partitions": "8"})
     subset = args.model_documents if 0 < args.model_documents < args.documents else 0
+    wanted = [x.strip() for x in args.stages.split(",") if x.strip()]
+    if [x for x in wanted if x not in STAGES] or wanted != [x for x in STAGES if x in wanted]:
+        raise SystemExit(f"--stages: a run of {STAGES} in order")
+    dedup = {"dup_cosine": args.image_dup_cosine, "perceptual": args.perceptual}
     rows: list[dict] = []
     path = os.path.join(args.work, f"results-{args.documents}-{subset or args.documents}.json")
     if subset:  # the model stages on the prefix first, then the text-only stages on all documents
         sub_rows, stats = run_stages(spark, prefix_inputs(data, args.work, subset),
-                                     os.path.join(args.work, f"out-{subset}"), model, subset, STAGES, args.seed,
-                                     args.partitions, progress=path)
+                                     os.path.join(args.work, f"out-{subset}"), model, subset, wanted, args.seed,
+                                     args.partitions, progress=path, **dedup)
         rows += sub_rows
-        text_stages = STAGES[:STAGES.index("sentences") + 1]
+        text_stages = [x for x in wanted if x in ("extract", "sentences")]
         full_rows, _ = run_stages(spark, data, os.path.join(args.work, f"out-{args.documents}"), model,
                                   args.documents, text_stages, args.seed, args.partitions, progress=path,
-                                  earlier=rows)
+                                  earlier=rows, **dedup)
         rows += full_rows
     else:
         rows, stats = run_stages(spark, data, os.path.join(args.work, f"out-{args.documents}"), model,
-                                 args.documents, STAGES, args.seed, args.partitions, progress=path)
+                                 args.documents, wanted, args.seed, args.partitions, progress=path, **dedup)
     spark.stop()
     result = {"started": started, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
               "command": "PYTHONPATH=. python benchmarks/realsyn/bench_realsyn.py " + " ".join(argv or sys.argv[1:]),
@@ -200,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
               "models": {"clip": f"wwclip-tiny open_clip, demo-trained {args.train_steps} CPU steps "
                                  f"({model_seconds} s incl. cache check), run on CPU for embed/images/pairs",
                          "perplexity": stats["sentences"]["perplexity"],
+                         "image_near_duplicates": stats["images"]["near_duplicates"],
                          "synthetic_captions": stats["pairs"]["synthetic"]}}
     write_text(path, json.dumps(result, indent=1))
     print("\n| stage | documents | seconds | input | n | n/s | documents/s | images/s | load |\n"
