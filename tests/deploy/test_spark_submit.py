@@ -126,9 +126,11 @@ def test_jobs_realsyn_under_spark_submit_local(tmp_path):
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     proc = run([submit, "--master", "local[2]", *QUIET_CONF, str(REPO / "jobs" / "realsyn.py"),
                 "--documents", f"{demo}/documents", "--images", f"{demo}/images", "--clip-model", f"{demo}/clip",
-                "--output", out, "--output-partitions", "1", "--kmeans-iter", "5", "--target-pairs", "20"],
+                "--output", out, "--output-partitions", "1", "--kmeans-iter", "5", "--target-pairs", "20",
+                "--image-dup-cosine", "1.0"],
                timeout=1200, env=env, cwd=str(tmp_path))
-    summary = json.loads(proc.stdout[proc.stdout.rfind("\n{") + 1:])  # the job's closing summary
+    start = proc.stdout.index('{\n "output"')  # the job's closing summary (Spark may print after it)
+    summary, _ = json.JSONDecoder().raw_decode(proc.stdout[start:])
     stats = json.loads((Path(out) / "_stats.json").read_text())["realsyn"]
     assert summary["pairs"] == stats["pairs"]["pairs"] > 0
     assert stats["sentences"]["perplexity"]["skipped"] is True
