@@ -12,9 +12,15 @@ MAX_URL_CHARS = 4096
 _BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 
 
+def content_id(text: str) -> str:
+    """``sha224(text utf-8).hexdigest()[:24]``: the one content id of the project (image uids,
+    RealSyn document and sentence ids). Same text -> same id on any machine or partitioning."""
+    return hashlib.sha224(text.encode("utf-8")).hexdigest()[:UID_HEX_CHARS]
+
+
 def image_uid(url: str) -> str:
-    """``sha224(url utf-8).hexdigest()[:24]``: all texts that share an image URL share its uid."""
-    return hashlib.sha224(url.encode("utf-8")).hexdigest()[:UID_HEX_CHARS]
+    """``content_id(url)``: all texts that share an image URL share its uid."""
+    return content_id(url)
 
 
 def is_valid_url(url: object) -> bool:

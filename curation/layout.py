@@ -27,6 +27,18 @@ STAGE_TABLES: dict[str, tuple[str, ...]] = {
 STAGES = tuple(STAGE_TABLES)
 TABLES = tuple(name for names in STAGE_TABLES.values() for name in names)
 
+# RealSyn (``curation.realsyn``, ``wwclip-realsyn``): its stages' tables, in pipeline order, and
+# its ``_stats.json`` section. Its own root or a curation root: no name is shared.
+REALSYN_STAGE_TABLES: dict[str, tuple[str, ...]] = {
+    "extract": ("realsyn_rejects", "realsyn_image_refs", "realsyn_sentence_refs"),
+    "sentences": ("realsyn_token_counts", "realsyn_sentences"),
+    "embed": ("realsyn_sentence_centroids", "realsyn_sentence_emb"),
+    "images": ("realsyn_image_centroids", "realsyn_images", "realsyn_image_emb"),
+    "pairs": ("realsyn_pairs",),
+}
+REALSYN_TABLES = tuple(name for names in REALSYN_STAGE_TABLES.values() for name in names)
+REALSYN_SECTION = "realsyn"
+
 
 def table_path(root: str, name: str) -> str:
     """``<root>/<name>`` for a local path or a URI (no normalisation: Hadoop and pyarrow parse it)."""

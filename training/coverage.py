@@ -35,7 +35,8 @@ from training.crosscheck import online_sample_table
 from training.dataset import CuratedDataset, RankSteps
 from training.online import MATCHED_COLUMNS
 from training.planning import DataPlan
-from training.reader import DataConfig, shared_plan, tables_under_root
+from training.reader import (REALSYN_CAPTIONS, REALSYN_SYNTHETIC, DataConfig, caption_draw_columns, draw_captions,
+                             shared_plan, tables_under_root)
 
 
 @dataclass
@@ -139,14 +140,18 @@ def round_robin(streams: Iterable[Iterator[dict]]) -> Iterator[dict]:
 
 def epoch_sample(config: DataConfig, plan: DataPlan, epoch: int) -> Counter:
     """The epoch's sample as a ``Counter`` of ``(uid, text)``, computed without the plan: offline every
-    live row, online the balanced draw of each file's ``matched`` rows (whole files, grouped by uid)."""
+    live row (with ``caption_columns``: its caption drawn for ``epoch``), online the balanced draw of
+    each file's ``matched`` rows (whole files, grouped by uid)."""
     snap, reader = plan.snapshot, RowGroupReader(plan.snapshot)
     out: Counter = Counter()
     for fi, f in enumerate(snap.files):
         if config.mode == "offline":
             for rg in range(len(f.row_group_rows)):
-                t = reader.read(fi, rg, ["uid", config.text_column])
-                out.update(zip(t.column("uid").to_pylist(), t.column(config.text_column).to_pylist()))
+                t = reader.read(fi, rg, ["uid", *config.offline_text_columns()])
+                uids = t.column("uid").to_pylist()
+                texts = t.column(config.text_column).to_pylist() if config.caption_columns is None \
+                    else draw_captions(t, config.offline_text_columns(), uids, config.seed, epoch)[0]
+                out.update(zip(uids, texts))
             continue
         parts = [reader.read(fi, rg, list(MATCHED_COLUMNS)) for rg in range(len(f.row_group_rows))]
         rows = pa.concat_tables(parts) if parts else None
@@ -257,6 +262,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--block-units", type=int, default=4)
     ap.add_argument("--balance", choices=("yield", "rows"), default="yield")
     ap.add_argument("--text-column", default="text")
+    ap.add_argument("--realsyn", action="store_true",
+                    help="a wwclip-realsyn root or realsyn_pairs table: each epoch draws the caption among "
+                         f"{','.join(REALSYN_CAPTIONS)} and {REALSYN_SYNTHETIC}, as the trainer does")
+    ap.add_argument("--caption-columns", help="comma-separated caption columns drawn per epoch (offline)")
+    ap.add_argument("--synthetic-column", help="a synthetic caption column joining the draw ('none': left out)")
     ap.add_argument("--plan-only", action="store_true", help="print the plan without reading the rows")
     ap.add_argument("--max-units", type=int, default=8, help="row groups listed per worker")
     ap.add_argument("--json", help="also write the report here as JSON")
@@ -268,12 +278,13 @@ def config_from_args(args: argparse.Namespace) -> DataConfig:
         raise SystemExit("--online contradicts --mode offline")
     mode = "online" if args.online or args.mode == "online" else "offline"
     table, probs = args.data, args.entry_probs
-    root_table, root_probs = tables_under_root(args.data, mode)
-    if exists(root_table):  # an output root: take its curated / matched table
+    root_table, root_probs = tables_under_root(args.data, mode, args.realsyn)
+    if exists(root_table):  # an output root: take its curated / matched / realsyn_pairs table
         table, probs = root_table, probs or root_probs
+    captions, synthetic = caption_draw_columns(args.realsyn, args.caption_columns, args.synthetic_column)
     return DataConfig(table=table, mode=mode, entry_probs=probs, format=args.format, version=args.version,
                       seed=args.data_seed, block_units=args.block_units, balance=args.balance,
-                      text_column=args.text_column)
+                      text_column=args.text_column, caption_columns=captions, synthetic_column=synthetic)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,7 +34,8 @@ import os
 import sys
 
 from training.optim import PRECISIONS
-from training.reader import DataConfig, tables_under_root
+from training.reader import (REALSYN_CAPTIONS, REALSYN_SYNTHETIC, DataConfig, caption_draw_columns,
+                             tables_under_root)
 from training.scaling import METACLIP2_SCALE, format_recipe, worldwide_recipe
 from training.clic.step import LOSS_WEIGHTS
 from training.train import METHODS, TrainConfig
@@ -57,6 +58,15 @@ def build_parser(add_help: bool = True) -> argparse.ArgumentParser:
     d.add_argument("--version", type=int, help="Delta version of the training table (time travel)")
     d.add_argument("--entry-probs-version", type=int, help="Delta version of entry_probs")
     d.add_argument("--text-column", default="text")
+    d.add_argument("--realsyn", action="store_true",
+                   help="train on RealSyn pairs: the table is <data>/realsyn_pairs and each epoch draws the "
+                        f"caption among {','.join(REALSYN_CAPTIONS)} and {REALSYN_SYNTHETIC} (when present)")
+    d.add_argument("--caption-columns",
+                   help="offline: comma-separated columns; each epoch draws one per image (default with --realsyn: "
+                        f"{','.join(REALSYN_CAPTIONS)})")
+    d.add_argument("--synthetic-column",
+                   help="with caption columns: a synthetic caption column joining the draw when not null, 'none' "
+                        f"to leave it out (default with --realsyn: {REALSYN_SYNTHETIC})")
     d.add_argument("--image-column", help="image bytes column (default: jpg/png/image/... if present)")
     d.add_argument("--image-path-column", help="column of image paths relative to --image-root")
     d.add_argument("--image-key-column", help="img2dataset 'key' column: images at <root>/<key[:5]>/<key>.jpg")
@@ -167,13 +177,18 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         args.batch_size = DEFAULT_BATCH_SIZE
     if args.model is None and not args.pretrained:
         args.model = DEFAULT_MODEL
-    table, probs = (args.table, args.entry_probs) if args.table else tables_under_root(args.data, args.mode)
-    data = DataConfig(table=table, mode=args.mode, entry_probs=args.entry_probs or probs, format=args.format,
-                      version=args.version, entry_probs_version=args.entry_probs_version,
-                      text_column=args.text_column, image_bytes_column=args.image_column,
-                      image_path_column=args.image_path_column, image_key_column=args.image_key_column,
-                      image_root=args.image_root, seed=args.data_seed, block_units=args.block_units,
-                      balance=args.balance)
+    table, probs = (args.table, args.entry_probs) if args.table \
+        else tables_under_root(args.data, args.mode, args.realsyn)
+    captions, synthetic = caption_draw_columns(args.realsyn, args.caption_columns, args.synthetic_column)
+    try:
+        data = DataConfig(table=table, mode=args.mode, entry_probs=args.entry_probs or probs, format=args.format,
+                          version=args.version, entry_probs_version=args.entry_probs_version,
+                          text_column=args.text_column, image_bytes_column=args.image_column,
+                          image_path_column=args.image_path_column, image_key_column=args.image_key_column,
+                          image_root=args.image_root, seed=args.data_seed, block_units=args.block_units,
+                          balance=args.balance, caption_columns=captions, synthetic_column=synthetic)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     return TrainConfig(
         data=data, output_dir=args.output_dir, model=args.model, pretrained=args.pretrained, tokenizer=args.tokenizer,
         tokenizer_vocab_size=args.tokenizer_vocab_size, context_length=args.context_length,

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from curation.layout import REALSYN_STAGE_TABLES
 from curation.readers import RowGroupReader, TableSnapshot, open_table
+from curation.realsyn.captions import draw_caption
 from curation.sampling import image_runs
 from training.images import ImageSpec, payloads, resolve_image_spec
 from training.online import MATCHED_COLUMNS, probs_from_snapshot, sample_rows
@@ -31,6 +33,11 @@ from training.sharding import Unit, assign_units, blocks, list_units, sample_ord
 log = logging.getLogger(__name__)
 
 MODES = ("offline", "online")
+# RealSyn's pairs table and its caption columns (curation.realsyn.pipeline writes text1..textk with
+# k = 3 by default, the paper's, and syn_text: null without a synthetic captioner).
+REALSYN_TABLE = REALSYN_STAGE_TABLES["pairs"][0]
+REALSYN_CAPTIONS = ("text1", "text2", "text3")
+REALSYN_SYNTHETIC = "syn_text"
 
 
 @dataclass
@@ -53,6 +60,13 @@ class DataConfig:
     shuffle: bool = True
     balance: str = "yield"  # plan weights: expected samples per row group, or "rows" (training.planning)
     storage_options: dict[str, str] | None = None
+    # Offline tables with several captions per image (RealSyn's ``realsyn_pairs``: text1..textk and
+    # syn_text): each epoch's caption is drawn among these columns (``draw_captions``) instead of
+    # read from ``text_column``; ``synthetic_column`` joins the draw when given (paper: 3 real + 1).
+    # Offline only: online mode's MetaCLIP 2 draw already picks one of an image's matched texts per
+    # epoch, and realsyn_pairs has no entry_ids / entry_probs to balance online (docs/realsyn.md).
+    caption_columns: tuple[str, ...] | None = None
+    synthetic_column: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -61,8 +75,27 @@ class DataConfig:
             raise ValueError(f"balance must be one of {BALANCE}, got {self.balance!r}")
         if self.block_units < 1:
             raise ValueError("block_units must be >= 1")
+        if self.caption_columns is not None:
+            self.caption_columns = tuple(self.caption_columns)
+            if not self.caption_columns:
+                raise ValueError("caption_columns needs at least one column")
+            if self.mode != "offline":
+                # online mode already draws each epoch's caption among an image's matched texts
+                # (MetaCLIP 2 balancing, training.online); a caption table such as realsyn_pairs has
+                # no entry_ids / entry_probs to balance with (RealSyn balances by clusters, offline)
+                raise ValueError("caption_columns is an offline-mode draw: online mode draws among the matched "
+                                 "texts of each image itself, and a caption table (realsyn_pairs) has no "
+                                 "entry_ids/entry_probs for online balancing; use mode='offline'")
+        elif self.synthetic_column is not None:
+            raise ValueError("synthetic_column is drawn together with caption_columns; give those too")
         if self.mode == "online" and self.entry_probs is None:
             self.entry_probs = os.path.join(os.path.dirname(self.table.rstrip("/")), "entry_probs")
+
+    def offline_text_columns(self) -> list[str]:
+        """The text columns offline mode reads: the caption draw's columns, else ``text_column``."""
+        if self.caption_columns is None:
+            return [self.text_column]
+        return [*self.caption_columns, *([self.synthetic_column] if self.synthetic_column else [])]
 
 
 def shared_plan(config: DataConfig, *, rank: int = 0, world_size: int = 1,
@@ -77,12 +110,40 @@ def shared_plan(config: DataConfig, *, rank: int = 0, world_size: int = 1,
                            entry_probs_version=config.entry_probs_version, storage_options=config.storage_options)
 
 
-def tables_under_root(root: str, mode: str) -> tuple[str, str | None]:
-    """``<root>/curated`` (offline) or ``<root>/matched`` + ``<root>/entry_probs`` (online)."""
+def tables_under_root(root: str, mode: str, realsyn: bool = False) -> tuple[str, str | None]:
+    """``<root>/curated`` (offline) or ``<root>/matched`` + ``<root>/entry_probs`` (online);
+    ``<root>/realsyn_pairs`` with ``realsyn`` (a ``wwclip-realsyn`` output root)."""
     root = root.rstrip("/")
+    if realsyn:
+        return f"{root}/{REALSYN_TABLE}", None
     if mode == "offline":
         return f"{root}/curated", None
     return f"{root}/matched", f"{root}/entry_probs"
+
+
+def caption_draw_columns(realsyn: bool, caption_columns: str | None = None, synthetic_column: str | None = None
+                         ) -> tuple[tuple[str, ...] | None, str | None]:
+    """``(caption_columns, synthetic_column)`` of ``DataConfig`` from the command-line values:
+    ``caption_columns`` is comma-separated, ``synthetic_column`` ``'none'`` leaves the synthetic
+    caption out; ``realsyn`` supplies the defaults of ``realsyn_pairs`` (text1..text3 + syn_text),
+    explicit values win."""
+    captions = tuple(c.strip() for c in caption_columns.split(",") if c.strip()) if caption_columns \
+        else (REALSYN_CAPTIONS if realsyn else None)
+    synthetic = synthetic_column if synthetic_column is not None else (REALSYN_SYNTHETIC if realsyn else None)
+    if synthetic is not None and synthetic.lower() == "none":
+        synthetic = None
+    return captions, synthetic
+
+
+def draw_captions(table: pa.Table, columns: Sequence[str], uids: Sequence[str], seed: int,
+                  epoch: int) -> tuple[list[str], list[int]]:
+    """Each row's caption for ``epoch`` and its index in ``columns``: the draw of
+    ``curation.realsyn.captions.draw_caption(seed, epoch, uid, [row's values of columns])``, uniform
+    over the row's non-blank texts (null ``text3`` / ``syn_text`` are skipped), redrawn every
+    epoch, identical on any rank, worker or resume. A row with no text raises ``ValueError``."""
+    values = [table.column(c).to_pylist() for c in columns]
+    index = [draw_caption(seed, epoch, uid, texts) for uid, texts in zip(uids, zip(*values))]
+    return [values[i][r] for r, i in enumerate(index)], index
 
 
 @dataclass
@@ -92,7 +153,7 @@ class Record:
     uid: str
     text: str
     lang: str | None
-    text_index: int
+    text_index: int  # online: which of the image's matched texts; caption draws: which column; else 0
     payload: object = None
 
 
@@ -116,7 +177,7 @@ class EpochReader:
         self.plan = plan
         self.snapshot = plan.snapshot
         names = self.snapshot.schema.names
-        need = list(MATCHED_COLUMNS) if online else ["uid", config.text_column]
+        need = list(MATCHED_COLUMNS) if online else ["uid", *config.offline_text_columns()]
         if online and config.text_column != "text":
             raise ValueError("online mode reads the matched table's 'text' column")
         missing = [c for c in need if c not in names]
@@ -188,7 +249,7 @@ class EpochReader:
         return self._reader
 
     def _columns(self, with_payload: bool) -> list[str]:
-        cols = list(MATCHED_COLUMNS) if self.config.mode == "online" else ["uid", self.config.text_column]
+        cols = list(MATCHED_COLUMNS) if self.config.mode == "online" else ["uid", *self.config.offline_text_columns()]
         if self.lang_column and self.lang_column not in cols:
             cols.append(self.lang_column)
         if with_payload and self.image_spec is not None and self.image_spec.column not in cols:
@@ -236,10 +297,13 @@ class EpochReader:
         uids = table.column("uid").to_pylist()
         if self.config.mode == "offline":
             langs = table.column(self.lang_column).to_pylist() if self.lang_column else [None] * len(uids)
-            texts = table.column(self.config.text_column).to_pylist()
+            if self.config.caption_columns is None:
+                texts, index = table.column(self.config.text_column).to_pylist(), [0] * len(uids)
+            else:
+                texts, index = draw_captions(table, self.config.offline_text_columns(), uids, self.config.seed, epoch)
             rows = list(range(len(uids)))
             pay = payloads(table, self.image_spec, rows) if with_payload and self.image_spec else [None] * len(rows)
-            return [Record(uids[r], texts[r], langs[r], 0, pay[r]) for r in rows]
+            return [Record(uids[r], texts[r], langs[r], index[r], pay[r]) for r in rows]
         prev = self._previous_last_uid(fi, rg, uids[0]) if rg > 0 else None
         # an image continued from an earlier row group is owned by that one: skip its run
         start = int(image_runs(uids)[1]) if prev is not None and prev == uids[0] else 0

@@ -213,17 +213,20 @@ def is_captions_file(path: str) -> bool:
 
 
 def _texts_for_tokenizer(data: DataConfig, limit: int, plan: DataPlan | None = None) -> Iterator[str]:
-    """Captions of the training table (all texts of ``matched`` in online mode), up to ``limit``."""
+    """Captions of the training table (all texts of ``matched`` in online mode, every caption
+    column with ``caption_columns``), up to ``limit``."""
     reader = EpochReader(data, load_images=False, plan=plan)
-    column = "text" if data.mode == "online" else data.text_column
+    columns = ["text"] if data.mode == "online" else data.offline_text_columns()
     n = 0
     for unit in reader.units:
-        for text in reader.reader.read(unit.file_index, unit.row_group, [column]).column(column).to_pylist():
-            if text:
-                yield text
-                n += 1
-                if n >= limit:
-                    return
+        table = reader.reader.read(unit.file_index, unit.row_group, columns)
+        for column in columns:
+            for text in table.column(column).to_pylist():
+                if text:
+                    yield text
+                    n += 1
+                    if n >= limit:
+                        return
 
 
 def prepare_tokenizer(cfg: TrainConfig, context_length: int, info: DistInfo, plan: DataPlan | None = None

@@ -25,6 +25,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from curation.balancing import entry_probabilities
+from curation.layout import REALSYN_SECTION
+from curation.report.realsyn import PAIRS_TABLE, RealSynData, collect_realsyn
 from curation.report.tables import ReportError, detect_format, open_table, read_stats
 
 log = logging.getLogger("curation.report")
@@ -67,6 +69,12 @@ class ReportData:
     top_entries: dict[str, list[TopEntry]]
     missing: list[str] = field(default_factory=list)  # tables not found (stage not run)
     seconds: float = 0.0
+    realsyn: RealSynData | None = None  # the root's wwclip-realsyn run (curation.report.realsyn)
+
+    @property
+    def curation(self) -> bool:
+        """Whether the root holds a MetaCLIP 2 curation run (a RealSyn-only root does not)."""
+        return bool(self.stats.get("stages"))
 
     @property
     def t_en(self) -> int | None:
@@ -219,7 +227,19 @@ def collect(root: str, fmt: str = "auto", top_k: int = 15, top_languages: int = 
     """Read ``_stats.json`` and the tables under ``root`` into a ReportData (no Spark)."""
     t0 = time.time()
     stats = read_stats(root)
+    if not stats.get("stages") and not stats.get(REALSYN_SECTION):
+        raise ReportError(f"{root}/_stats.json has no stage sections: no stage has finished there")
     fmt = detect_format(root, stats) if fmt == "auto" else fmt
+    realsyn = None
+    if stats.get(REALSYN_SECTION):
+        pairs = open_table(root, PAIRS_TABLE, fmt)
+        realsyn = collect_realsyn(stats, pairs)
+        log.info("report: RealSyn section read (%s)", "with realsyn_pairs" if pairs is not None else "stats only")
+        if not stats.get("stages"):  # a RealSyn-only root: no curation tables to look for
+            return ReportData(root=root, format=fmt, stats=stats, languages=[], counts_before={}, counts_after={},
+                              thresholds={}, rejects={}, top_entries={},
+                              missing=[] if pairs is not None else [PAIRS_TABLE],
+                              seconds=round(time.time() - t0, 2), realsyn=realsyn)
     missing = []
 
     counts_table = open_table(root, "entry_counts", fmt)
@@ -253,8 +273,6 @@ def collect(root: str, fmt: str = "auto", top_k: int = 15, top_languages: int = 
     by_matches = [r.lang for r in sorted(languages, key=lambda r: (-r.total_count, r.lang)) if r.total_count]
     top = (_top_entries(before, after, thresholds, counts_table, by_matches[:top_languages], top_k)
            if counts_table is not None else {})
-    if not stats.get("stages"):
-        raise ReportError(f"{root}/_stats.json has no stage sections: no stage has finished there")
     return ReportData(root=root, format=fmt, stats=stats, languages=languages, counts_before=before,
                       counts_after=after or {}, thresholds=thresholds, rejects=rejects, top_entries=top,
-                      missing=missing, seconds=round(time.time() - t0, 2))
+                      missing=missing, seconds=round(time.time() - t0, 2), realsyn=realsyn)

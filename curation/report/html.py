@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from curation import __version__
 from curation.report import plots
 from curation.report.data import NO_LANG, ReportData
+from curation.report.realsyn import RealSynData
 
 CSS = """
 body{font-family:-apple-system,"Segoe UI",Roboto,"Noto Sans","Noto Sans CJK SC",sans-serif;margin:0;
@@ -121,8 +122,61 @@ def _rejects_table(data: ReportData) -> str:
     return _table(["reason", "rows", "by language (top 10)"], rows, left=(0, 2))
 
 
+def _realsyn_stage_table(rs: RealSynData) -> str:
+    rows = []
+    for r in rs.stages:
+        reasons = ", ".join(f"{k} {v:,}" for k, v in r.reasons.items())
+        rows.append([_e(r.stage), _e(r.unit), _n(r.rows_in) if r.rows_in is not None else "–",
+                     _n(r.rows_out) if r.rows_out is not None else "–",
+                     _pct(r.rows_out, r.rows_in) if r.rows_in and r.rows_out is not None else "–",
+                     _e(reasons or "–"), _e(r.seconds if r.seconds is not None else "–")])
+    return _table(["stage", "counted", "in", "out", "out %", "rejected by reason", "seconds"], rows, left=(0, 1, 5))
+
+
+def _realsyn_section(data: ReportData) -> str:
+    rs = data.realsyn
+    if rs is None:
+        return ""
+    k = rs.section.get("pairs", {}).get("k")
+    ppl = rs.perplexity
+    ppl_text = (f"skipped ({ppl.get('reason', '?')})" if ppl.get("skipped")
+                else f"ran with {ppl.get('model', '?')}" if ppl else "–")
+    syn = rs.synthetic
+    syn_text = (f"skipped ({syn.get('reason', '?')})" if syn.get("skipped")
+                else f"{syn.get('table', '?')}, band {syn.get('band', '?')}" if syn else "–")
+    with_syn = "–" if rs.with_synthetic is None else f"{rs.with_synthetic:,} of {rs.pairs:,}"
+    sentences = sum(n * c for n, c in rs.texts_per_pair.items())
+    mean = f"{sentences / rs.pairs:.2f}" if rs.pairs and rs.texts_per_pair else "–"
+    facts = [("pairs written", _n(rs.pairs)), ("real sentences per pair (mean)", _e(mean)),
+             ("k (sentences retrieved per image)", _n(k) if k is not None else "–"),
+             ("pairs with a synthetic caption", _e(with_syn)), ("perplexity filter", _e(ppl_text)),
+             ("synthetic captions", _e(syn_text)),
+             ("balancing cap t", _e(f"{rs.t:,} ({rs.balance_how})" if rs.t else rs.balance_how))]
+    body = "".join(f'<tr><th class="l">{_e(a)}</th><td class="l">{b}</td></tr>' for a, b in facts)
+    return "\n".join([
+        "<h2>RealSyn: interleaved documents to multi-sentence pairs</h2>",
+        ("<p class='note'>From the <code>realsyn</code> section of <code>_stats.json</code> and the "
+         "<code>realsyn_pairs</code> table (<code>wwclip-realsyn</code>, docs/realsyn.md). Each stage's rows in and "
+         "out, and why the others left; a reference is one occurrence of an image or sentence in a document, "
+         "later stages keep one row per distinct image or sentence.</p>"),
+        f"<table><tbody>{body}</tbody></table>",
+        _realsyn_stage_table(rs),
+        ("<p class='note'>Sentences per image: real sentences linked to each written pair by the hierarchical "
+         "top-k (fewer than k when the image's sentence cluster holds fewer sentences). Cluster sizes: images per "
+         "image k-means cluster among the eligible images, before balancing and after "
+         "<code>cluster_cap_mask</code> keeps at most t per cluster (clusters per power-of-two size bin).</p>"),
+        '<div class="grid">',
+        _img(plots.realsyn_texts_per_pair(rs.texts_per_pair, k), "sentences per image"),
+        _img(plots.realsyn_cluster_sizes(rs.sizes_before, rs.sizes_after, rs.t), "cluster sizes before/after"),
+        "</div>",
+    ])
+
+
 def render(data: ReportData, title: str | None = None, max_languages: int = 40, curve_languages: int = 8) -> str:
-    """The report as one HTML string."""
+    """The report as one HTML string: the curation sections when the root holds a curation run,
+    the RealSyn section when it holds a ``wwclip-realsyn`` run."""
+    if not data.curation:
+        return _realsyn_only(data, title or "Worldwide CLIP RealSyn report")
     title = title or "Worldwide CLIP curation report"
     langs = plots.curve_languages(data, curve_languages)
     p, t_en = data.p, data.t_en
@@ -131,11 +185,7 @@ def render(data: ReportData, title: str | None = None, max_languages: int = 40, 
     p_text = (f"English tail proportion <b>p = {p:.4f}</b>: the share of English matches that fall in entries "
               f"with count &lt; t_en = {t_en:,}." if p is not None else "")
     parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>",
-        f"<h1>{_e(title)}</h1>",
-        (f"<div class='sub'>{_e(data.root)} · rendered {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
-         f"by worldwide-clip {_e(__version__)} in {data.seconds:.1f}s of table reads</div>"),
+        *_header(data, title),
         missing, _cards(data),
         "<h2>Run</h2>", _run_table(data),
         "<h2>Languages: input, matched, kept</h2>",
@@ -166,6 +216,21 @@ def render(data: ReportData, title: str | None = None, max_languages: int = 40, 
          "Rows rejected before language ID (bad url or text) have no language.</p>"),
         _img(plots.rejects(data), "rejects by reason"),
         _rejects_table(data),
+        _realsyn_section(data),
         "</main></body></html>",
     ]
     return "\n".join(parts)
+
+
+def _header(data: ReportData, title: str) -> list[str]:
+    return ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            f"<title>{_e(title)}</title><style>{CSS}</style></head><body><main>",
+            f"<h1>{_e(title)}</h1>",
+            (f"<div class='sub'>{_e(data.root)} · rendered {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
+             f"by worldwide-clip {_e(__version__)} in {data.seconds:.1f}s of table reads</div>")]
+
+
+def _realsyn_only(data: ReportData, title: str) -> str:
+    missing = (f'<p class="warn">Tables not found (their stage has not run): {_e(", ".join(data.missing))}. '
+               "Sections that need them are left empty.</p>" if data.missing else "")
+    return "\n".join([*_header(data, title), missing, _realsyn_section(data), "</main></body></html>"])

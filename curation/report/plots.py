@@ -237,3 +237,48 @@ def rejects(data: ReportData, max_languages: int = 20) -> bytes | None:
         ax2.set_visible(False)
     fig.tight_layout()
     return _png(fig)
+
+
+def _bin_low(label: str) -> int:
+    return int(label.split("-")[0])
+
+
+def realsyn_texts_per_pair(texts_per_pair: dict[int, int], k: int | None = None) -> bytes | None:
+    """Pairs of ``realsyn_pairs`` by the number of real sentences they hold (0..k)."""
+    if not texts_per_pair:
+        return None
+    top = max(max(texts_per_pair), k or 0)
+    x = np.arange(0, top + 1)
+    vals = [texts_per_pair.get(int(i), 0) for i in x]
+    fig = Figure(figsize=(5, 3.2))
+    ax = fig.subplots()
+    ax.bar(x, vals, color="#4292c6")
+    for i, n in zip(x, vals):
+        if n:
+            ax.text(i, n, f"{n:,}", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(x)
+    ax.set_xlabel("real sentences linked to the image")
+    ax.set_ylabel("pairs")
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title("Sentences per image (realsyn_pairs)", fontsize=10)
+    return _png(fig)
+
+
+def realsyn_cluster_sizes(before: dict[str, int], after: dict[str, int], t: int | None) -> bytes | None:
+    """Image clusters per size bin (powers of two), before and after balancing at ``t``."""
+    bins = sorted(set(before) | set(after), key=_bin_low)
+    if not bins:
+        return None
+    x = np.arange(len(bins))
+    fig = Figure(figsize=(7, 3.4))
+    ax = fig.subplots()
+    ax.bar(x - 0.2, [before.get(b, 0) for b in bins], 0.4, color="#4292c6", label="before balancing")
+    ax.bar(x + 0.2, [after.get(b, 0) for b in bins], 0.4, color="#d62728",
+           label="after balancing" + (f" (t = {t:,})" if t else " (no cap)"))
+    ax.set_xticks(x, bins, rotation=30, fontsize=8)
+    ax.set_xlabel("images in the cluster")
+    ax.set_ylabel("clusters")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Image-cluster sizes before and after semantic balancing", fontsize=10)
+    return _png(fig)

@@ -14,9 +14,8 @@ from contextlib import contextmanager
 import pyarrow.dataset as ds
 
 from curation import readers
-from curation.layout import TABLES
+from curation.layout import REALSYN_SECTION, REALSYN_TABLES, TABLES
 from curation.readers import join
-
 
 
 class ReportError(RuntimeError):
@@ -50,11 +49,11 @@ def write_text(uri: str, text: str) -> None:
 
 def detect_format(root: str, stats: dict) -> str:
     """``parquet`` or ``delta``: as recorded in ``_stats.json``, else from the first table found."""
-    fmt = stats.get("run", {}).get("format")
+    fmt = stats.get("run", {}).get("format") or stats.get(REALSYN_SECTION, {}).get("config", {}).get("format")
     if fmt in ("parquet", "delta"):
         return fmt
     with _reporting():
-        if any(readers.exists(join(join(root, name), "_delta_log")) for name in TABLES):
+        if any(readers.exists(join(join(root, name), "_delta_log")) for name in (*TABLES, *REALSYN_TABLES)):
             return "delta"
     return "parquet"
 

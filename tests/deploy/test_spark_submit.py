@@ -108,3 +108,30 @@ def test_packed_env_and_local_jars_on_a_local_cluster(small_inputs, tmp_path):
     # the executors really ran the packed interpreter: the archive was unpacked in their directory
     unpacked = [root for root, dirs, _ in os.walk(os.path.join(home, "work")) if "environment" in dirs]
     assert unpacked, "no executor directory with the unpacked environment"
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_jobs_realsyn_under_spark_submit_local(tmp_path):
+    """``spark-submit jobs/realsyn.py`` on 30 demo documents (random-weight CLIP) writes
+    ``realsyn_pairs``; opt-in (a second JVM plus CLIP on CPU: minutes on a loaded machine)."""
+    opt_in("WWCLIP_TEST_REALSYN_SUBMIT")
+    pytest.importorskip("open_clip")
+    pytest.importorskip("faiss")
+    from curation.realsyn.demo import generate
+
+    submit = _spark_submit()
+    demo, out = str(tmp_path / "demo"), str(tmp_path / "out")
+    generate(demo, documents=30, seed=0, num_files=1, train_steps=0)
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
+    proc = run([submit, "--master", "local[2]", *QUIET_CONF, str(REPO / "jobs" / "realsyn.py"),
+                "--documents", f"{demo}/documents", "--images", f"{demo}/images", "--clip-model", f"{demo}/clip",
+                "--output", out, "--output-partitions", "1", "--kmeans-iter", "5", "--target-pairs", "20",
+                "--image-dup-cosine", "1.0"],
+               timeout=1200, env=env, cwd=str(tmp_path))
+    start = proc.stdout.index('{\n "output"')  # the job's closing summary (Spark may print after it)
+    summary, _ = json.JSONDecoder().raw_decode(proc.stdout[start:])
+    stats = json.loads((Path(out) / "_stats.json").read_text())["realsyn"]
+    assert summary["pairs"] == stats["pairs"]["pairs"] > 0
+    assert stats["sentences"]["perplexity"]["skipped"] is True
+    assert os.path.exists(os.path.join(out, "realsyn_pairs", "_SUCCESS"))
