@@ -42,14 +42,17 @@ class RunContext:
     """One run's configuration, session and derived facts (each a cached property).
 
     ``metadata``: pass it when it was loaded (and checked) before the Spark session started;
-    otherwise it is loaded on first use."""
+    otherwise it is loaded on first use. ``lock``: pass it when it was taken before the Spark
+    session started (``curation.pipeline.cli``)."""
 
-    def __init__(self, spark, cfg: CurationConfig, metadata: Metadata | None = None):
+    def __init__(self, spark, cfg: CurationConfig, metadata: Metadata | None = None,
+                 lock: OutputLock | None = None):
         self.spark = spark
         self.cfg = cfg
         if metadata is not None:
             self.metadata = metadata  # fills the cached property
-        self.lock = OutputLock(spark, cfg.output)
+        # ``lock``: the one taken before the JVM started (the CLI, local outputs); else our own.
+        self.lock = lock or OutputLock(spark, cfg.output, cfg.break_lock)
         # Handed from one stage to the next within a curate run (None / empty for a stage job):
         self.fused = None  # the persisted lid+match result (a DataFrame), uid-partitioned and sorted
         self.carried: dict[str, pa.Table] = {}  # entry_counts, entry_probs as written by this run
