@@ -98,6 +98,8 @@ def _read_jsonl(spark, path: str):
     from pyspark.sql import types as T
 
     inferred = spark.read.option("mode", "PERMISSIVE").json(path).schema
+    if not inferred.fields:
+        raise ConfigError(f"input {path} (jsonl) has no rows (only blank lines): nothing to curate")
     fields = [f for f in inferred.fields if f.name != transforms.CORRUPT_RECORD]
     if not fields:
         raise ConfigError(f"input {path} (jsonl): no line could be parsed as a JSON object")
