@@ -3,7 +3,7 @@
 The "naive" pipeline of SPEC §7: text by text, the way MetaCLIP's own scripts loop over
 alt-texts, calling the scalar reference rules (``validation.reject_reason``, ``image_uid``,
 ``lid.detect``, ``Matcher.match``, ``sampling.choice_key``/``keep_uniform``,
-``balancing.keep_probability``, ``language_thresholds``). Spark runs the same rules through
+``balancing.keep_probability``, ``plan_thresholds``). Spark runs the same rules through
 the Arrow forms of ``curation.columnar``, which tests prove equal to these row by row.
 It writes matched and curated Parquet files.
 
@@ -25,7 +25,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from curation import lid
-from curation.balancing import auto_t_en, entry_probabilities, keep_probability, language_thresholds, tail_proportion
+from curation.balancing import entry_probabilities, keep_probability, plan_thresholds
 from curation.ids import image_uid
 from curation.matching import Matcher
 from curation.metadata import read_metadata
@@ -75,10 +75,8 @@ def run_baseline(input_path: str, output: str, metadata_path: str | None = None,
             matched_cols["entry_ids"].append(ids)
             timings["count"] += clock() - t3
     t = clock()
-    en = counts["en"]
-    t_en = t_en or auto_t_en(en)
-    p = tail_proportion(en, t_en)
-    ts = language_thresholds(counts, t_en, p)
+    plan = plan_thresholds(counts, t_en=t_en)
+    t_en, p, ts = plan.t_en, plan.p, plan.t
     probs = {lang: entry_probabilities(c, ts[lang]) for lang, c in counts.items()}
     timings["thresholds"] += clock() - t
     t = clock()

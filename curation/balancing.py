@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -139,19 +140,22 @@ ENTRY_PROBS_COLUMNS = ("lang", "entry_id", "prob")
 
 def counts_by_lang(table: pa.Table, n_entries: dict[str, int]) -> dict[str, np.ndarray]:
     """Rows (lang, entry_id, count), possibly several per entry (partial sums of several
-    batches or tasks), as ``{lang: int64 count per entry_id}`` for every metadata language."""
+    batches or tasks), as ``{lang: int64 count per entry_id}`` for every metadata language.
+    One pass: rows are grouped by language with one sort, never one scan per language."""
     out = {lang: np.zeros(n, dtype=np.int64) for lang, n in n_entries.items()}
     if table.num_rows == 0:
         return out
     langs = table.column("lang").combine_chunks().dictionary_encode()
     ids = table.column("entry_id").to_numpy(zero_copy_only=False).astype(np.int64)
     counts = table.column("count").to_numpy(zero_copy_only=False).astype(np.int64)
-    codes = langs.indices.to_numpy(zero_copy_only=False)
+    codes = langs.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(langs.dictionary) + 1))
     for code, lang in enumerate(langs.dictionary.to_pylist()):
-        sel = codes == code
+        rows = order[bounds[code]:bounds[code + 1]]
         if lang not in out:
             raise ValueError(f"counts for language {lang!r}, which the metadata does not have")
-        np.add.at(out[lang], ids[sel], counts[sel])
+        np.add.at(out[lang], ids[rows], counts[rows])
     return out
 
 
@@ -165,6 +169,96 @@ def language_thresholds(counts_by_lang: dict[str, np.ndarray], t_en: int, p: flo
         c = _as_counts(counts)
         out[lang] = 0 if c.sum() == 0 else (int(t_en) if lang == en_lang else threshold_for_proportion(c, p))
     return out
+
+
+@dataclass(frozen=True)
+class ThresholdPlan:
+    """Every language's ``t`` and how it was chosen (what ``thresholds`` and ``_stats.json`` record).
+
+    ``p_source``: ``t_en`` (the paper: p from English at ``t_en``), ``tail_proportion`` (p given),
+    ``auto`` (t_en = ``auto_t_en``) or ``auto_fallback`` (auto found no English tail, or no
+    English: p = ``AUTO_TAIL_PROPORTION``). ``raised``: languages with matches whose rule gave
+    t = 0 and that auto raised to their smallest non-zero count. ``dropped``: languages with
+    matches left at t = 0 (only with an explicit ``t_en`` or ``p``: the exact rule drops them).
+    ``overridden``: languages whose t was given by the user."""
+
+    t: dict[str, int]
+    p: float
+    t_en: int | None
+    p_source: str
+    raised: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    overridden: tuple[str, ...] = ()
+
+
+class ThresholdError(ValueError):
+    """The requested thresholds are undefined for these counts (e.g. t_en without English)."""
+
+
+def plan_thresholds(counts_by_lang: Mapping[str, np.ndarray], *, t_en: int | None = None,
+                    p: float | None = None, overrides: Mapping[str, int] | None = None,
+                    en_lang: str = "en") -> ThresholdPlan:
+    """Thresholds per language from one of three sources of the tail proportion ``p``:
+
+    - ``t_en`` given (paper: 170,000): ``p = tail_proportion(c_en, t_en)``, English keeps
+      ``t_en``, others ``threshold_for_proportion(c, p)`` (SPEC §2 step 5, exact; a language
+      whose rule gives 0 is dropped and listed in ``dropped``);
+    - ``p`` given (``--tail-proportion``, e.g. a corpus without English): every language,
+      English included unless ``t_en`` is given too, gets ``threshold_for_proportion(c, p)``
+      (exact likewise);
+    - neither (``auto``, for inputs far below web scale): ``t_en = auto_t_en(c_en)``; when that
+      leaves no English tail (p = 0: every English entry at or above t_en) or there is no
+      English match at all, p falls back to ``AUTO_TAIL_PROPORTION`` for every language. In auto
+      mode a language with matches never gets t = 0: it is raised to its smallest non-zero
+      count (the lowest threshold that still keeps its rarest entries whole).
+
+    ``overrides`` (``--t LANG=N``) replace the result for their languages last. A language with no
+    matches always has t = 0 (no threshold)."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(counts_by_lang))
+    if unknown:
+        raise ThresholdError(f"--t for language(s) {unknown} that the metadata does not have")
+    if any(int(v) < 1 for v in overrides.values()):
+        raise ThresholdError("--t values must be positive integers")
+    en = _as_counts(counts_by_lang.get(en_lang, np.zeros(0, np.int64)))
+    has_en = bool(en.sum() > 0)
+    auto = t_en is None and p is None
+    if p is not None and not 0.0 < p <= 1.0:
+        raise ThresholdError(f"--tail-proportion must be in (0, 1], got {p}")
+    if t_en is not None and p is None:
+        if not has_en:
+            raise ThresholdError(f"no English ({en_lang!r}) text matched any metadata entry, so p cannot be "
+                                 f"derived from t_en; give the tail proportion directly (--tail-proportion, "
+                                 f"e.g. {AUTO_TAIL_PROPORTION}) or check --en-lang")
+        p, source = tail_proportion(en, t_en), "t_en"
+    elif p is not None:
+        source = "tail_proportion"
+    else:
+        t_en = auto_t_en(en) if has_en else None
+        p = tail_proportion(en, t_en) if has_en else 0.0
+        source = "auto"
+        if p == 0.0:
+            t_en, p, source = None, AUTO_TAIL_PROPORTION, "auto_fallback"
+    t: dict[str, int] = {}
+    raised, dropped = [], []
+    for lang, counts in counts_by_lang.items():
+        c = _as_counts(counts)
+        if c.sum() == 0:
+            t[lang] = 0
+            continue
+        t[lang] = int(t_en) if (lang == en_lang and t_en is not None) else threshold_for_proportion(c, p)
+        if t[lang] == 0:
+            if auto:
+                t[lang] = int(c[c > 0].min())
+                raised.append(lang)
+            else:
+                dropped.append(lang)
+    for lang, value in overrides.items():
+        t[lang] = int(value)
+    dropped = [lang for lang in dropped if lang not in overrides]
+    return ThresholdPlan(t=t, p=float(p), t_en=None if t_en is None else int(t_en), p_source=source,
+                         raised=tuple(sorted(raised)), dropped=tuple(sorted(dropped)),
+                         overridden=tuple(sorted(overrides)))
 
 
 def _ids_ascending_per_code(codes: np.ndarray, ids: np.ndarray) -> bool:

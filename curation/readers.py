@@ -166,9 +166,10 @@ def read_stats(root: str) -> dict:
         return json.loads(f.read().decode("utf-8"))
 
 
-def detect_format(uri: str, storage_options: dict[str, str] | None = None) -> str:
+def detect_format(uri: str, storage_options: dict[str, str] | None = None,
+                  fs: pafs.FileSystem | None = None) -> str:
     """``delta`` when the directory has a ``_delta_log``, else ``parquet``."""
-    fs, path = filesystem(uri, storage_options)
+    fs, path = (fs, uri) if fs is not None else filesystem(uri, storage_options)
     info = fs.get_file_info(path)
     if info.type == pafs.FileType.NotFound:
         raise ReaderError(f"table not found: {uri}")
@@ -230,8 +231,8 @@ def parquet_commit_problem(fs: pafs.FileSystem, root: str, uri: str) -> str | No
     return f"table at {uri} differs from its commit: {problem}. Re-run the stage that writes it" if problem else None
 
 
-def _parquet_snapshot(uri: str, key_column: str | None) -> TableSnapshot:
-    fs, root = filesystem(uri)
+def _parquet_snapshot(uri: str, key_column: str | None, fs: pafs.FileSystem | None = None) -> TableSnapshot:
+    fs, root = (fs, uri) if fs is not None else filesystem(uri)
     info = fs.get_file_info(root)
     if info.type != pafs.FileType.Directory:
         raise ReaderError(f"Parquet table must be a directory of part files: {uri}")
@@ -251,7 +252,7 @@ def _parquet_snapshot(uri: str, key_column: str | None) -> TableSnapshot:
 
 
 def _delta_snapshot(uri: str, version: int | None, key_column: str | None,
-                    storage_options: dict[str, str] | None) -> TableSnapshot:
+                    storage_options: dict[str, str] | None, fs: pafs.FileSystem | None = None) -> TableSnapshot:
     try:
         from deltalake import DeltaTable
     except ImportError as exc:  # pragma: no cover - the training extra installs it
@@ -270,7 +271,7 @@ def _delta_snapshot(uri: str, version: int | None, key_column: str | None,
             f"Delta table {uri} uses column mapping ({bad or config.get('delta.columnMapping.mode')}); "
             "physical column names differ from logical ones. Rewrite it without column mapping "
             "(the curation jobs never enable it).")
-    fs, _ = filesystem(uri, storage_options)
+    fs = fs if fs is not None else filesystem(uri, storage_options)[0]
     paths = sorted(_local_or_uri_path(p) for p in dt.file_uris())
     if not paths:
         raise ReaderError(f"Delta table {uri} (version {dt.version()}) has no data files")
@@ -328,17 +329,21 @@ def _delta_keep_masks(dt, features: set[str]) -> dict[str, np.ndarray]:
 
 
 def open_table(uri: str, *, format: str = "auto", version: int | None = None, key_column: str | None = None,
-               storage_options: dict[str, str] | None = None) -> TableSnapshot:
-    """Pin a table: list its files and row groups once (Delta: at ``version``, default latest)."""
+               storage_options: dict[str, str] | None = None,
+               filesystem: pafs.FileSystem | None = None) -> TableSnapshot:
+    """Pin a table: list its files and row groups once (Delta: at ``version``, default latest).
+
+    ``filesystem``: a pyarrow filesystem to list and read through, ``uri`` being a path in it
+    (e.g. a wrapped or instrumented one); default: resolved from the URI."""
     if format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
-    fmt = detect_format(uri, storage_options) if format == "auto" else format
+    fmt = detect_format(uri, storage_options, filesystem) if format == "auto" else format
     if fmt == "parquet":
         if version is not None:
             raise ReaderError("time travel (version=...) needs a Delta table; a Parquet table has one version")
-        snap = _parquet_snapshot(uri, key_column)
+        snap = _parquet_snapshot(uri, key_column, filesystem)
     else:
-        snap = _delta_snapshot(uri, version, key_column, storage_options)
+        snap = _delta_snapshot(uri, version, key_column, storage_options, filesystem)
     log.info("opened %s table %s (version %s): %d files, %d row groups, %d rows", snap.format, uri,
              snap.version, len(snap.files), sum(len(f.row_group_rows) for f in snap.files), snap.num_rows)
     return snap

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 
@@ -60,6 +61,17 @@ def test_byte_reads(spark, tmp_path):
     packed.write_bytes(gzip.compress(b"<mediawiki> siteinfo"))
     assert fs.read_head(spark, str(packed), 11, decompress=True) == b"<mediawiki>"
     assert fs.read_head(spark, str(packed), 2) == b"\x1f\x8b"  # compressed bytes without decompress
+    # a Python binary stream over Hadoop: real bytes (py4j copies byte[] arguments, so a read
+    # into a Java array would leave zeros), seek/tell, reads past the end stop at the end
+    data = bytes(range(256)) * 40
+    big = tmp_path / "big.bin"
+    big.write_bytes(data)
+    with fs.open_input(spark, str(big)) as stream:
+        assert stream.size == len(data) and stream.read(5) == data[:5] and stream.tell() == 5
+        assert stream.seek(-10, io.SEEK_END) == len(data) - 10 and stream.read(100) == data[-10:]
+        assert stream.read(1) == b"" and stream.seek(300) == 300
+        assert io.BufferedReader(stream, 64).read(600) == data[300:900]
+    assert stream.closed
 
 
 def test_rename_delete_create_new_copy(spark, tmp_path):

@@ -29,6 +29,7 @@ class Progress:
     step: int = 0
     epoch: int = 0
     bad: Counter = field(default_factory=Counter)
+    samples: int = 0  # real samples trained over all ranks (a short last step counts what it holds)
 
 
 class Checkpoints:
@@ -94,7 +95,7 @@ def restore(state: dict, stepper: Stepper, dataset: CuratedDataset, rank: int) -
     if state.get("data") is not None:
         dataset.load_state_dict(state["data"][rank])
     return Progress(int(state["step"]), int(state["epoch"]), Counter(counters[rank]) if len(counters) > rank
-                    else Counter())
+                    else Counter(), int(state.get("samples", 0)))
 
 
 def save_checkpoint(ckpts: Checkpoints, info: DistInfo, stepper: Stepper, dataset: CuratedDataset,
@@ -108,7 +109,7 @@ def save_checkpoint(ckpts: Checkpoints, info: DistInfo, stepper: Stepper, datase
     if info.is_main:
         ckpts.save({"model": unwrap(stepper.model).state_dict(), "optimizer": stepper.optimizer.state_dict(),
                     "scaler": stepper.scaler.state_dict() if stepper.scaler is not None else None,
-                    "step": progress.step, "epoch": next_epoch,
+                    "step": progress.step, "epoch": next_epoch, "samples": progress.samples,
                     "data": positions if position is not None else None, "counters": counters,
                     "table_version": dataset.snapshot.version, "entry_probs_version": dataset.probs_version,
                     "model_cfg": model_cfg, "config": asdict(config)}, progress.step)  # type: ignore[call-overload]

@@ -159,11 +159,37 @@ def make_images(n: int, split: str, seed: int, image_size: int = 64) -> list[Dem
     return out
 
 
+def row_group_slices(n: int, sizes: int | Sequence[int], shift: int = 0) -> list[tuple[int, int]]:
+    """``(offset, length)`` of the row groups of ``n`` rows: ``sizes`` rows each, or the sizes of a
+    sequence in turn (cycled, starting at item ``shift``) — uneven row groups for tests and tools."""
+    cycle = [sizes] if isinstance(sizes, int) else list(sizes)
+    if not cycle or any(int(k) < 1 for k in cycle):
+        raise ValueError("row-group sizes must be positive")
+    out, start, i = [], 0, shift
+    while start < n:
+        length = min(int(cycle[i % len(cycle)]), n - start)
+        out.append((start, length))
+        start, i = start + length, i + 1
+    return out
+
+
+def _write_parquet_file(part: pa.Table, path: str, sizes: int | Sequence[int], shift: int) -> None:
+    if part.num_rows == 0:
+        pq.write_table(part, path)
+        return
+    with pq.ParquetWriter(path, part.schema) as writer:
+        for offset, length in row_group_slices(part.num_rows, sizes, shift):
+            writer.write_table(part.slice(offset, length), row_group_size=length)
+
+
 def write_table(table: pa.Table, uri: str, format: str = "parquet", num_files: int = 2,
-                row_group_size: int = 256, delta_configuration: dict[str, str] | None = None) -> None:
+                row_group_size: int | Sequence[int] = 256, delta_configuration: dict[str, str] | None = None) -> None:
     """Write like the curation jobs: hash-partition by uid into ``num_files``, each sorted by uid.
 
     Parquet: part files plus ``_SUCCESS``. Delta: one commit per part file (version = num_files - 1).
+    ``row_group_size`` may be a sequence of sizes, used in turn (file ``p`` starts at item ``p``):
+    uneven row groups; a Delta table is then written as Parquet files and converted in one commit
+    (version 0), since ``deltalake``'s writer only caps row-group sizes.
     """
     uids = table.column("uid").to_pylist()
     part_of = np.array([int(u[:8], 16) % num_files for u in uids])
@@ -174,22 +200,28 @@ def write_table(table: pa.Table, uri: str, format: str = "parquet", num_files: i
         uids_of_part = part.column("uid").to_pylist()
         order = sorted(range(part.num_rows), key=uids_of_part.__getitem__)  # stable: texts keep their order
         parts.append(part.take(pa.array(order, pa.int64())))
-    if format == "parquet":
+    if format not in ("parquet", "delta"):
+        raise ValueError(f"format must be parquet or delta, got {format!r}")
+    config = {"delta.enableDeletionVectors": "false", **(delta_configuration or {})}
+    if format == "parquet" or not isinstance(row_group_size, int):
         os.makedirs(uri, exist_ok=True)
         for p, part in enumerate(parts):
-            pq.write_table(part, os.path.join(uri, f"part-{p:05d}.parquet"), row_group_size=row_group_size)
-        open(os.path.join(uri, "_SUCCESS"), "w").close()
-    elif format == "delta":
-        from deltalake import WriterProperties, write_deltalake
+            if part.num_rows or p == 0 or format == "parquet":
+                _write_parquet_file(part, os.path.join(uri, f"part-{p:05d}.parquet"), row_group_size, p)
+        if format == "parquet":
+            open(os.path.join(uri, "_SUCCESS"), "w").close()
+        else:
+            from deltalake import convert_to_deltalake
 
-        config = {"delta.enableDeletionVectors": "false", **(delta_configuration or {})}
-        props = WriterProperties(max_row_group_size=row_group_size)
-        for p, part in enumerate(parts):
-            if part.num_rows or p == 0:
-                write_deltalake(uri, part, mode="overwrite" if p == 0 else "append", writer_properties=props,
-                                configuration=config if p == 0 else None)
-    else:
-        raise ValueError(f"format must be parquet or delta, got {format!r}")
+            convert_to_deltalake(uri, configuration=config)
+        return
+    from deltalake import WriterProperties, write_deltalake
+
+    props = WriterProperties(max_row_group_size=row_group_size)
+    for p, part in enumerate(parts):
+        if part.num_rows or p == 0:
+            write_deltalake(uri, part, mode="overwrite" if p == 0 else "append", writer_properties=props,
+                            configuration=config if p == 0 else None)
 
 
 def curate(images: Sequence[DemoImage], seed: int, rng: random.Random, epoch: int = 0,
@@ -248,7 +280,8 @@ def curate(images: Sequence[DemoImage], seed: int, rng: random.Random, epoch: in
 
 
 def generate(root: str, *, n_train: int = 4000, n_test: int = 480, seed: int = 0, format: str = "parquet",
-             num_files: int = 4, row_group_size: int = 256, image_size: int = 64, corrupt: int = 3) -> dict:
+             num_files: int = 4, row_group_size: int | Sequence[int] = 256, image_size: int = 64,
+             corrupt: int = 3) -> dict:
     """Write ``<root>/{matched,entry_probs,curated}`` and ``<root>/eval``; return a summary."""
     rng = random.Random(seed)
     train = make_images(n_train, "train", seed, image_size)

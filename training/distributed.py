@@ -59,13 +59,28 @@ def set_cpu_threads(requested: int | None, workers: int) -> int:
     return n
 
 
-def all_have(batch: object, info: DistInfo) -> bool:
-    """True when every rank has a batch: the epoch ends for all when any rank is out (no DDP hang)."""
+def step_counts(samples: int, more: bool, info: DistInfo) -> tuple[list[int], bool]:
+    """Every rank's sample count for this step, and whether any rank has a step after it.
+
+    One all-gather of two integers per step: the epoch ends when every count is 0 (no rank is
+    left waiting in a collective), a rank whose data ran out takes part with a padded, masked
+    batch meanwhile, and the loss divides by the step's real samples (``training.loss``)."""
     if info.world_size == 1:
-        return batch is not None
-    flag = torch.tensor([0 if batch is None else 1], device=info.device)
-    dist.all_reduce(flag, op=dist.ReduceOp.MIN)
-    return bool(flag.item())
+        return [samples], more
+    mine = torch.tensor([samples, int(more)], dtype=torch.int64, device=info.device)
+    parts = [torch.zeros_like(mine) for _ in range(info.world_size)]
+    dist.all_gather(parts, mine)
+    table = torch.stack(parts).cpu()
+    return table[:, 0].tolist(), bool(table[:, 1].any())
+
+
+def broadcast_object(obj: object, info: DistInfo) -> object:
+    """Rank 0's ``obj`` on every rank (pickled; e.g. the data plan, read by rank 0 alone)."""
+    if info.world_size == 1:
+        return obj
+    box = [obj if info.is_main else None]
+    dist.broadcast_object_list(box, src=0, device=info.device if info.device.type == "cuda" else None)
+    return box[0]
 
 
 def gather_objects(obj: object, info: DistInfo) -> list:

@@ -11,7 +11,9 @@ Several processes on one node (CPU: gloo; GPUs: NCCL, one process per GPU)::
 
 ``--data`` is the curation output root (``curated``; online mode: ``matched`` + ``entry_probs``);
 ``--table`` points at one table instead. Relaunching with ``--resume latest`` continues from the
-last checkpoint, mid-epoch, with the same data order.
+last checkpoint, mid-epoch, with the same data order. ``--pretrained PATH`` starts from a local
+open_clip checkpoint (``training.pretrained``); ``--english-batch`` / ``--english-seen-pairs`` /
+``--worldwide-scale`` derive the batch and steps from an English-only recipe (``training.scaling``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ import sys
 
 from training.optim import PRECISIONS
 from training.reader import DataConfig, tables_under_root
+from training.scaling import METACLIP2_SCALE, format_recipe, worldwide_recipe
 from training.train import TrainConfig
+
+DEFAULT_MODEL = "wwclip-tiny"
+DEFAULT_BATCH_SIZE = 64
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -46,16 +52,24 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--image-root", help="folder of downloaded images (default: the table's parent folder)")
     d.add_argument("--data-seed", type=int, default=0, help="balancing and shuffling seed (same as curation's)")
     d.add_argument("--block-units", type=int, default=4, help="row groups shuffled together per worker")
+    d.add_argument("--balance", choices=("yield", "rows"), default="yield",
+                   help="deal row groups to ranks by expected samples (online: sum of keep probabilities, one "
+                        "scan of uid/lang/entry_ids at start, cached) or by rows")
     d.add_argument("--workers", type=int, default=2, help="data-loader workers per process")
     m = ap.add_argument_group("model")
-    m.add_argument("--model", default="wwclip-tiny", help="open_clip name, wwclip-tiny/-small, or config JSON")
+    m.add_argument("--model", help=f"open_clip name, wwclip-tiny/-small, or config JSON (default {DEFAULT_MODEL}; "
+                                   "with --pretrained: the config beside the checkpoint)")
+    m.add_argument("--pretrained", help="start from this local open_clip checkpoint (file or folder; needs its "
+                                        "tokenizer: --tokenizer or beside it)")
     m.add_argument("--tokenizer", help="HF tokenizer directory / tokenizer.json (default: train one on the data)")
     m.add_argument("--tokenizer-vocab-size", type=int, default=32_000)
     m.add_argument("--context-length", type=int)
     m.add_argument("--text-vocab-size", type=int, help="text embedding rows (>= tokenizer vocab; default: equal)")
     m.add_argument("--grad-checkpointing", action="store_true")
     o = ap.add_argument_group("optimisation")
-    o.add_argument("--batch-size", type=int, default=64, help="per process")
+    o.add_argument("--batch-size", type=int, help=f"per process (default {DEFAULT_BATCH_SIZE})")
+    o.add_argument("--drop-last", action="store_true",
+                   help="skip each epoch's last step if it holds fewer than the global batch (default: train it)")
     o.add_argument("--epochs", type=int, default=1)
     o.add_argument("--max-steps", type=int, help="train this many steps (cycling epochs); sets the schedule")
     o.add_argument("--steps-per-epoch", type=int, help="override the estimate used for the LR schedule")
@@ -68,6 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--device", choices=("auto", "cuda", "cpu"), default="auto")
     o.add_argument("--cpu-threads", type=int, help="CPU runs: torch threads per process (default: cores/process - workers)")
     o.add_argument("--seed", type=int, default=0, help="model initialisation seed")
+    w = ap.add_argument_group("worldwide scaling (MetaCLIP 2; training.scaling)")
+    w.add_argument("--english-batch", type=int,
+                   help="global batch of the English-only recipe; sets --batch-size = floor(scale x this / ranks)")
+    w.add_argument("--english-seen-pairs", type=float,
+                   help="seen pairs of the English-only recipe; sets --max-steps = ceil(scale x this / global batch)")
+    w.add_argument("--worldwide-scale", type=float,
+                   help=f"factor on batch and seen pairs (default {METACLIP2_SCALE} with --english-batch)")
     r = ap.add_argument_group("run")
     r.add_argument("--output-dir", required=True)
     r.add_argument("--resume", help="'latest' or a checkpoint path")
@@ -80,21 +101,49 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def apply_worldwide_scaling(args: argparse.Namespace, world_size: int) -> None:
+    """Fill ``batch_size`` / ``max_steps`` from the English-only recipe (``training.scaling``)."""
+    if args.english_batch is None:
+        if args.worldwide_scale is not None or args.english_seen_pairs is not None:
+            raise SystemExit("--worldwide-scale / --english-seen-pairs need --english-batch (the English-only recipe)")
+        return
+    if args.batch_size is not None:
+        raise SystemExit("--english-batch computes the per-process batch; do not give --batch-size as well")
+    if args.english_seen_pairs is not None and args.max_steps is not None:
+        raise SystemExit("--english-seen-pairs computes --max-steps; do not give both")
+    scale = args.worldwide_scale if args.worldwide_scale is not None else METACLIP2_SCALE
+    try:
+        recipe = worldwide_recipe(args.english_batch, world_size, scale, args.english_seen_pairs)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
+    args.batch_size = recipe.per_rank_batch
+    if recipe.steps is not None:
+        args.max_steps = recipe.steps
+    args.worldwide_recipe = recipe
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     """Validate the arguments into a typed config (errors before any work)."""
     if not args.data and not args.table:
         raise SystemExit("give --data (curation output root) or --table")
+    apply_worldwide_scaling(args, int(os.environ.get("WORLD_SIZE", "1")))
+    if args.batch_size is None:
+        args.batch_size = DEFAULT_BATCH_SIZE
+    if args.model is None and not args.pretrained:
+        args.model = DEFAULT_MODEL
     table, probs = (args.table, args.entry_probs) if args.table else tables_under_root(args.data, args.mode)
     data = DataConfig(table=table, mode=args.mode, entry_probs=args.entry_probs or probs, format=args.format,
                       version=args.version, entry_probs_version=args.entry_probs_version,
                       text_column=args.text_column, image_bytes_column=args.image_column,
                       image_path_column=args.image_path_column, image_key_column=args.image_key_column,
-                      image_root=args.image_root, seed=args.data_seed, block_units=args.block_units)
+                      image_root=args.image_root, seed=args.data_seed, block_units=args.block_units,
+                      balance=args.balance)
     return TrainConfig(
-        data=data, output_dir=args.output_dir, model=args.model, tokenizer=args.tokenizer,
+        data=data, output_dir=args.output_dir, model=args.model, pretrained=args.pretrained, tokenizer=args.tokenizer,
         tokenizer_vocab_size=args.tokenizer_vocab_size, context_length=args.context_length,
         text_vocab_size=args.text_vocab_size,
-        batch_size=args.batch_size, epochs=args.epochs, max_steps=args.max_steps, stop_at_step=args.stop_at_step,
+        batch_size=args.batch_size, drop_last=args.drop_last, epochs=args.epochs, max_steps=args.max_steps,
+        stop_at_step=args.stop_at_step,
         steps_per_epoch=args.steps_per_epoch, lr=args.lr, weight_decay=args.wd, warmup_steps=args.warmup,
         grad_clip=args.grad_clip or None, precision=args.precision, grad_checkpointing=args.grad_checkpointing,
         workers=args.workers, device=args.device, cpu_threads=args.cpu_threads, seed=args.seed, log_every=args.log_every,
@@ -113,8 +162,11 @@ def setup_logging() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    cfg = parse_args(argv)
+    args = build_parser().parse_args(argv)
+    cfg = config_from_args(args)
     setup_logging()
+    if getattr(args, "worldwide_recipe", None) is not None and os.environ.get("RANK", "0") == "0":
+        print(format_recipe(args.worldwide_recipe))
     from training.distributed import shutdown_distributed
     from training.train import train
 

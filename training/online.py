@@ -54,8 +54,9 @@ def load_entry_probs(uri: str, *, format: str = "auto", version: int | None = No
     return probs_from_snapshot(open_table(uri, format=format, version=version, storage_options=storage_options))
 
 
-def _keep_probabilities(rows: pa.Table, probs_by_lang: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Keep probability of each ``matched`` row's text; tables of different runs are a BalancingError."""
+def keep_probabilities_of_rows(rows: pa.Table, probs_by_lang: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Keep probability of each ``matched`` row's text (columns ``lang``, ``entry_ids``); tables of
+    different runs are a BalancingError."""
     try:
         return text_keep_probabilities(probs_by_lang, rows.column("lang").to_pylist(),
                                        rows.column("entry_ids").to_pylist())
@@ -71,6 +72,6 @@ def sample_rows(rows: pa.Table, probs_by_lang: Mapping[str, np.ndarray], seed: i
     uids = rows.column("uid").to_pylist()
     bounds = image_runs(uids)
     chosen = sample_images(seed, epoch, uids, rows.column("text").to_pylist(), bounds,
-                           _keep_probabilities(rows, probs_by_lang))
+                           keep_probabilities_of_rows(rows, probs_by_lang))
     kept = chosen >= 0
     return bounds[:-1][kept], chosen[kept]

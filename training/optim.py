@@ -1,8 +1,10 @@
 """One optimisation step and its schedule: AdamW param groups, linear warmup + cosine LR, AMP.
 
-``make_stepper`` wraps the model in DDP when distributed and builds AdamW, the fp16 grad scaler
-and open_clip's ``ClipLoss`` (features all-gathered with gradient, each rank computing the loss
-of its own rows); ``Stepper`` runs one step.
+``make_stepper`` wraps the model in DDP when distributed and builds AdamW and the fp16 grad
+scaler; ``Stepper`` runs one step with ``training.loss.masked_clip_loss`` (features all-gathered
+with gradient, each rank computing the loss of its own rows — open_clip's ``ClipLoss`` on full
+batches — with the padded rows of a short step masked out and the loss normalised by the step's
+real samples over all ranks).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from training.distributed import DistInfo
+from training.loss import masked_clip_loss
 from training.model import unwrap
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -51,20 +54,25 @@ class Stepper:
 
     model: torch.nn.Module
     optimizer: torch.optim.Optimizer
-    loss_fn: torch.nn.Module
     device: torch.device
+    rank: int = 0
+    world_size: int = 1
     amp_dtype: torch.dtype | None = None
     scaler: torch.amp.GradScaler | None = None
     grad_clip: float | None = None
 
-    def __call__(self, images: torch.Tensor, texts: torch.Tensor, lr: float) -> torch.Tensor:
+    def __call__(self, images: torch.Tensor, texts: torch.Tensor, lr: float,
+                 counts: list[int] | None = None) -> torch.Tensor:
+        """One step on every rank's ``B`` rows; ``counts[r]``: real (unpadded) rows of rank r,
+        default all ``B``. Returns this rank's share of the loss (its ``ClipLoss`` on full steps)."""
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         images = images.to(self.device, non_blocking=True)
         texts = texts.to(self.device, non_blocking=True)
+        counts = counts if counts is not None else [images.shape[0]] * self.world_size
         with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None):
             image_features, text_features, logit_scale = self.model(images, texts)[:3]
-            loss = self.loss_fn(image_features, text_features, logit_scale)
+            loss = masked_clip_loss(image_features, text_features, logit_scale, counts, self.rank)
         self.optimizer.zero_grad(set_to_none=True)
         if self.scaler is not None:
             self.scaler.scale(loss).backward()
@@ -86,16 +94,11 @@ class Stepper:
 def make_stepper(model: torch.nn.Module, info: DistInfo, *, precision: str, lr: float, weight_decay: float,
                  betas: tuple[float, float] = (0.9, 0.98), eps: float = 1e-6,
                  grad_clip: float | None = None) -> Stepper:
-    """Wrap ``model`` in DDP when distributed; build AdamW, the grad scaler (fp16) and the loss."""
-    from open_clip.loss import ClipLoss
-
+    """Wrap ``model`` in DDP when distributed; build AdamW and the grad scaler (fp16)."""
     if info.world_size > 1:
         model = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[info.device.index] if info.device.type == "cuda" else None)
     optimizer = torch.optim.AdamW(param_groups(model, weight_decay), lr=lr, betas=betas, eps=eps)
     scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
-    # features all-gathered with gradient; each rank computes the loss of its own rows (open_clip's setup)
-    loss_fn = ClipLoss(local_loss=True, gather_with_grad=True, cache_labels=True, rank=info.rank,
-                       world_size=info.world_size)
     amp_dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
-    return Stepper(model, optimizer, loss_fn, info.device, amp_dtype, scaler, grad_clip)
+    return Stepper(model, optimizer, info.device, info.rank, info.world_size, amp_dtype, scaler, grad_clip)

@@ -1,7 +1,8 @@
 """Torch-free reading of a curated table as per-epoch sample records (the loader's core).
 
-``EpochReader`` knows the snapshot, the per-epoch plan of row groups over (rank, worker) and how
-one row group becomes samples: offline mode takes every ``curated`` row; online mode groups the
+``EpochReader`` knows the snapshot, the per-epoch plan of row groups over (rank, worker) — weighted
+by the samples each row group is expected to yield, from a ``training.planning.DataPlan`` the
+ranks of a run share — and how one row group becomes samples: offline mode takes every ``curated`` row; online mode groups the
 ``matched`` rows of each image and applies MetaCLIP 2 balanced sampling (``training.online``).
 A run of one image's texts split across a row-group boundary belongs to the row group holding its
 first row; that reader also reads the run's tail from the next row group(s), the other skips it.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,8 @@ from curation.readers import RowGroupReader, TableSnapshot, open_table
 from curation.sampling import image_runs
 from training.images import ImageSpec, payloads, resolve_image_spec
 from training.online import MATCHED_COLUMNS, probs_from_snapshot, sample_rows
-from training.sharding import Unit, assign_units, blocks, epoch_order, list_units, sample_order_key
+from training.planning import BALANCE, DataPlan, share_data_plan, unit_weights
+from training.sharding import Unit, assign_units, blocks, list_units, sample_order_key
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +51,30 @@ class DataConfig:
     seed: int = 0
     block_units: int = 4
     shuffle: bool = True
+    balance: str = "yield"  # plan weights: expected samples per row group, or "rows" (training.planning)
     storage_options: dict[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.balance not in BALANCE:
+            raise ValueError(f"balance must be one of {BALANCE}, got {self.balance!r}")
         if self.block_units < 1:
             raise ValueError("block_units must be >= 1")
         if self.mode == "online" and self.entry_probs is None:
             self.entry_probs = os.path.join(os.path.dirname(self.table.rstrip("/")), "entry_probs")
+
+
+def shared_plan(config: DataConfig, *, rank: int = 0, world_size: int = 1,
+                broadcast: Callable[[object], object] = lambda obj: obj,
+                all_gather: Callable[[object], list] = lambda obj: [obj],
+                cache_dir: str | None = None) -> DataPlan:
+    """``training.planning.share_data_plan`` for a ``DataConfig``: the plan a run's ranks share
+    (the defaults plan in this process alone, as ``python -m training plan`` does)."""
+    return share_data_plan(config.table, mode=config.mode, rank=rank, world_size=world_size, broadcast=broadcast,
+                           all_gather=all_gather, balance=config.balance, cache_dir=cache_dir,
+                           entry_probs=config.entry_probs, format=config.format, version=config.version,
+                           entry_probs_version=config.entry_probs_version, storage_options=config.storage_options)
 
 
 def tables_under_root(root: str, mode: str) -> tuple[str, str | None]:
@@ -83,16 +100,21 @@ class EpochReader:
     """Per-epoch sample records of one rank of a curated table, sharded by row group."""
 
     def __init__(self, config: DataConfig, *, rank: int = 0, world_size: int = 1, load_images: bool = True,
-                 snapshot: TableSnapshot | None = None, probs_by_lang: Mapping[str, np.ndarray] | None = None):
+                 snapshot: TableSnapshot | None = None, probs_by_lang: Mapping[str, np.ndarray] | None = None,
+                 plan: DataPlan | None = None):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} outside world of size {world_size}")
         self.config = config
         self.rank, self.world_size = rank, world_size
         self.load_images = load_images
         online = config.mode == "online"
-        self.snapshot = snapshot or open_table(config.table, format=config.format, version=config.version,
-                                               key_column="uid" if online else None,
-                                               storage_options=config.storage_options)
+        if plan is None:  # a process on its own; a run shares one plan (training.planning.share_data_plan)
+            snap = snapshot or open_table(config.table, format=config.format, version=config.version,
+                                          key_column="uid" if online else None,
+                                          storage_options=config.storage_options)
+            plan = DataPlan(snap, list_units(snap), dict(probs_by_lang) if probs_by_lang is not None else None)
+        self.plan = plan
+        self.snapshot = plan.snapshot
         names = self.snapshot.schema.names
         need = list(MATCHED_COLUMNS) if online else ["uid", config.text_column]
         if online and config.text_column != "text":
@@ -109,25 +131,26 @@ class EpochReader:
             self.image_spec = resolve_image_spec(
                 self.snapshot.schema, config.table, bytes_column=config.image_bytes_column,
                 path_column=config.image_path_column, key_column=config.image_key_column, root=config.image_root)
-        self.probs_by_lang = probs_by_lang
-        self.probs_version: int | None = None  # Delta version of entry_probs (checkpoints pin it)
-        if online and probs_by_lang is None:
+        if online and plan.probs_by_lang is None:
             assert config.entry_probs is not None
             probs = open_table(config.entry_probs, version=config.entry_probs_version,
                                storage_options=config.storage_options)
-            self.probs_version = probs.version
-            self.probs_by_lang = probs_from_snapshot(probs)
+            plan.probs_version = probs.version
+            plan.probs_by_lang = probs_from_snapshot(probs)
+        self.probs_by_lang = plan.probs_by_lang
+        self.probs_version: int | None = plan.probs_version  # Delta version of entry_probs (checkpoints pin it)
         partitions = {f.partition_values for f in self.snapshot.files}
         if online and len(partitions) > 1:
             log.warning("%s has %d partitions (%s …): the loader groups an image's texts within one file, so an "
                         "image whose texts sit in several partitions (e.g. incremental batches that saw the same "
                         "url) is sampled once per partition, unlike the offline job", config.table,
                         len(partitions), min(partitions))
-        self.units: list[Unit] = list_units(self.snapshot)
+        self.units: list[Unit] = plan.units
         if not self.units:
             raise ValueError(f"{config.table} has no rows")
         self.epoch = 0
         self._reader: RowGroupReader | None = None
+        self._plans: dict[tuple[int, int], list[list[list[int]]]] = {}
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
@@ -135,11 +158,27 @@ class EpochReader:
         return state
 
     # ---- plan -------------------------------------------------------------------------
+    @property
+    def weights(self) -> np.ndarray:
+        """Expected samples per unit (``training.planning``); computed here if the plan has none yet."""
+        if self.plan.weights is None:
+            self.plan.weights = unit_weights(self.plan, self.config.mode, self.config.balance, reader=self.reader)
+        return self.plan.weights
+
+    def epoch_plan(self, num_workers: int, epoch: int | None = None) -> list[list[list[int]]]:
+        """``plan[rank][worker]``: unit indices of every (rank, worker) in ``epoch`` (memoised)."""
+        epoch = self.epoch if epoch is None else epoch
+        key = (epoch, num_workers)
+        if key not in self._plans:
+            if len(self._plans) > 2:
+                self._plans.clear()
+            self._plans[key] = assign_units(self.units, self.config.seed, epoch, self.world_size, num_workers,
+                                            self.config.shuffle, self.weights)
+        return self._plans[key]
+
     def worker_units(self, worker: int, num_workers: int, epoch: int | None = None) -> list[int]:
         """Unit indices that (this rank, ``worker``) reads in ``epoch``."""
-        epoch = self.epoch if epoch is None else epoch
-        plan = assign_units(self.units, self.config.seed, epoch, self.world_size, num_workers, self.config.shuffle)
-        return plan[self.rank][worker]
+        return self.epoch_plan(num_workers, epoch)[self.rank][worker]
 
     # ---- reading -----------------------------------------------------------------------
     @property
@@ -237,15 +276,9 @@ class EpochReader:
             for off in range(start_offset if b == start_block else 0, len(recs)):
                 yield (b, off + 1), recs[off]
 
-    def estimate_epoch_samples(self, max_units: int = 64) -> int:
-        """Samples per epoch over all ranks: exact offline; online, the keep rate of a hash-chosen subset of units."""
-        total = sum(u.rows for u in self.units)
-        if self.config.mode == "offline":
-            return total
-        chosen = epoch_order(self.units, self.config.seed, 0)[:max_units]
-        rows = sum(self.units[i].rows for i in chosen)
-        kept = sum(len(self.unit_records(self.units[i], 0, with_payload=False)) for i in chosen)
-        return round(kept * total / max(rows, 1))
+    def estimate_epoch_samples(self) -> int:
+        """Samples per epoch over all ranks: exact offline; online, the sum of the units' expected yields."""
+        return round(float(self.weights.sum()))
 
 
 def iter_epoch_records(table: str | TableSnapshot, *, mode: str = "offline",
@@ -256,11 +289,11 @@ def iter_epoch_records(table: str | TableSnapshot, *, mode: str = "offline",
     uri = table.uri if isinstance(table, TableSnapshot) else table
     snapshot = table if isinstance(table, TableSnapshot) else None
     cfg = DataConfig(table=uri, mode=mode, seed=seed, **config)  # type: ignore[arg-type]
+    plan = None
     for rank in range(world_size):
         ds = EpochReader(cfg, rank=rank, world_size=world_size, load_images=load_images, snapshot=snapshot,
-                         probs_by_lang=probs_by_lang)
-        snapshot = ds.snapshot
-        probs_by_lang = ds.probs_by_lang
+                         probs_by_lang=probs_by_lang, plan=plan)
+        plan = ds.plan  # one snapshot and one set of weights for all ranks, as in a run
         for w in range(num_workers):
             for _, rec in ds.iter_records(w, num_workers, epoch, with_payload=load_images):
                 yield rec

@@ -1,11 +1,16 @@
 """Split an epoch's row groups across (rank, data-loader worker): no overlap, no gap, resumable.
 
-The work unit is one Parquet row group of the pinned snapshot (ECOSYSTEM §4). Each epoch the
-units are put in a hash order of ``(seed, epoch, unit)`` — not an RNG stream, so every rank
-computes the same plan without communicating and the plan survives library upgrades — and
-dealt greedily to the least-loaded rank (by rows), then within a rank to the least-loaded
-worker. Every unit goes to exactly one (rank, worker), and rank totals differ by at most one
-unit's rows, which keeps DDP ranks in step.
+The work unit is one Parquet row group of the pinned snapshot (ECOSYSTEM §4). Each unit has a
+*weight*, the number of samples it is expected to yield: its live rows offline, the sum of its
+images' keep probabilities under online balancing (``training.planning``). Each epoch the units
+are dealt greedily to the least-loaded rank, then within a rank to the least-loaded worker,
+largest first: in decreasing weight class (``weight_class``: 9 % wide), within a class in a hash order of
+``(seed, epoch, unit)`` — not an RNG stream, so every rank computes the same plan without
+communicating and the plan survives library upgrades, and units of similar size still change
+places every epoch. Every unit goes to exactly one (rank, worker). Greedy dealing keeps the
+ranks' expected loads within one unit's weight of each other; dealing large units first makes
+the last units dealt, which set the final gap, the small ones (as in LPT scheduling). A worker
+then reads its units in the epoch's hash order.
 
 A worker reads its units in blocks of ``block_units`` consecutive units; the samples of one
 block are emitted in a hash order, so batches mix row groups and change every epoch. The resume
@@ -15,11 +20,17 @@ position of a worker is ``(block, offset)``: blocks before it are skipped withou
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from curation.hashing import hash64
 from curation.readers import TableSnapshot
+
+
+# Bumped whenever the deal changes: a mid-epoch resume position is only valid under the same deal.
+# 1: hash order, greedy by rows; 2: largest weight class first, greedy by expected yield.
+PLAN_VERSION = "deal-v2"
 
 
 @dataclass(frozen=True)
@@ -42,9 +53,9 @@ def list_units(snapshot: TableSnapshot) -> list[Unit]:
     return units
 
 
-def _deal(items: Sequence[int], weights: Sequence[int], bins: int) -> list[list[int]]:
+def _deal(items: Sequence[int], weights: Sequence[float], bins: int) -> list[list[int]]:
     """Greedy: each item (in the given order) goes to the bin with the least weight so far (ties: lowest bin)."""
-    heap = [(0, b) for b in range(bins)]
+    heap: list[tuple[float, int]] = [(0.0, b) for b in range(bins)]
     out: list[list[int]] = [[] for _ in range(bins)]
     for item in items:
         load, b = heapq.heappop(heap)
@@ -61,15 +72,34 @@ def epoch_order(units: Sequence[Unit], seed: int, epoch: int, shuffle: bool = Tr
     return idx
 
 
+CLASSES_PER_OCTAVE = 8
+
+
+def weight_class(weight: float) -> int:
+    """``floor(8 · log2(weight))``, and a class below every other for weight 0: units are dealt by
+    decreasing class, so one class holds weights within 2^(1/8) ≈ 9 % of each other (e.g. all
+    full row groups of an offline table), shuffled per epoch; larger classes go first."""
+    return math.floor(CLASSES_PER_OCTAVE * math.log2(weight)) if weight > 0 else -(1 << 30)
+
+
 def assign_units(units: Sequence[Unit], seed: int, epoch: int, world_size: int, num_workers: int,
-                 shuffle: bool = True) -> list[list[list[int]]]:
-    """``plan[rank][worker]`` = unit indices that (rank, worker) reads this epoch, in reading order."""
+                 shuffle: bool = True, weights: Sequence[float] | None = None) -> list[list[list[int]]]:
+    """``plan[rank][worker]`` = unit indices that (rank, worker) reads this epoch, in reading order.
+
+    ``weights[i]``: samples unit ``i`` is expected to yield (default: its rows). Deal order:
+    decreasing ``weight_class``, then the epoch's hash order; reading order: the hash order."""
     if world_size < 1 or num_workers < 1:
         raise ValueError("world_size and num_workers must be >= 1")
+    w = [float(u.rows) for u in units] if weights is None else [float(x) for x in weights]
+    if len(w) != len(units) or any(not x >= 0 for x in w):  # `not >=` also catches NaN
+        raise ValueError("weights must be one non-negative number per unit")
     order = epoch_order(units, seed, epoch, shuffle)
-    weights = [u.rows for u in units]
-    per_rank = _deal(order, weights, world_size)
-    return [_deal(rank_units, weights, num_workers) for rank_units in per_rank]
+    position = {u: i for i, u in enumerate(order)}
+    deal = sorted(order, key=lambda u: (-weight_class(w[u]), position[u]))
+    plan = []
+    for rank_units in _deal(deal, w, world_size):
+        plan.append([sorted(ws, key=position.__getitem__) for ws in _deal(rank_units, w, num_workers)])
+    return plan
 
 
 def blocks(unit_ids: Sequence[int], block_units: int) -> list[list[int]]:

@@ -9,6 +9,15 @@ layout beside the checkpoint, so evaluation and later runs load it like any othe
 
 Every text becomes ``[bos] pieces… [eos] [pad]…`` of exactly ``context_length`` ids; truncation
 keeps the ``eos`` (the text tower pools at the first ``eos``, open_clip ``pool_type='eos'``).
+For a Hugging Face tokenizer these are the ids open_clip's ``HFTokenizer`` produces (``padding=
+"max_length"``, ``truncation=True``), so a pretrained open_clip checkpoint sees the inputs it was
+trained with.
+
+Text cleaning before tokenization (``clean``): ``collapse`` (whitespace runs → one space; the
+default for tokenizers trained here) or one of open_clip's modes for pretrained checkpoints —
+``whitespace`` (ftfy + HTML unescape + collapse; open_clip's default for HF tokenizers, e.g. the
+XLM-V worldwide models), ``lower``, ``canonicalize`` (also lower-case and strip punctuation; the
+mT5 worldwide configs). The mode is saved beside the tokenizer (``wwclip_tokenizer.json``).
 """
 
 from __future__ import annotations
@@ -28,11 +37,25 @@ _FALLBACK_NAMES = {
     "pad": ("<pad>", "[PAD]"),
 }
 _WS = re.compile(r"\s+")
+CLEAN_MODES = ("collapse", "whitespace", "lower", "canonicalize")
+SIDECAR = "wwclip_tokenizer.json"
 
 
 def clean_text(text: str) -> str:
     """Collapse whitespace (captions from the web carry tabs and newlines); keep case and script."""
     return _WS.sub(" ", text or "").strip()
+
+
+def clean_function(mode: str):
+    """The text cleaner for ``mode``: ours (``collapse``) or open_clip's own function of that name."""
+    if mode not in CLEAN_MODES:
+        raise ValueError(f"clean must be one of {CLEAN_MODES}, got {mode!r}")
+    if mode == "collapse":
+        return clean_text
+    from open_clip.tokenizer import get_clean_fn
+
+    fn = get_clean_fn(mode)
+    return lambda text: fn(text or "")
 
 
 @dataclass
@@ -45,13 +68,15 @@ class _Specials:
 class Tokenizer:
     """Callable ``list[str] -> LongTensor[B, context_length]`` around a ``tokenizers.Tokenizer``."""
 
-    def __init__(self, backend, context_length: int, specials: _Specials, source: str):
+    def __init__(self, backend, context_length: int, specials: _Specials, source: str, clean: str = "collapse"):
         if context_length < 3:
             raise ValueError("context_length must be >= 3")
         self.backend = backend
         self.context_length = context_length
         self.bos_id, self.eos_id, self.pad_id = specials.bos, specials.eos, specials.pad
         self.source = source
+        self.clean = clean
+        self._clean = clean_function(clean)
 
     @property
     def vocab_size(self) -> int:
@@ -60,7 +85,7 @@ class Tokenizer:
         return len(self.backend)  # transformers tokenizer
 
     def _ids(self, texts: Sequence[str]) -> list[list[int]]:
-        texts = [clean_text(t) for t in texts]
+        texts = [self._clean(t) for t in texts]
         if hasattr(self.backend, "encode_batch"):
             return [e.ids for e in self.backend.encode_batch(texts, add_special_tokens=False)]
         return self.backend(texts, add_special_tokens=False)["input_ids"]
@@ -83,8 +108,10 @@ class Tokenizer:
         return torch.from_numpy(self.encode(texts))
 
     def save(self, directory: str) -> str:
-        """Write ``tokenizer.json`` + HF ``tokenizer_config.json``; returns the directory."""
+        """Write ``tokenizer.json`` + HF ``tokenizer_config.json`` (+ the cleaning mode); returns the directory."""
         os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, SIDECAR), "w", encoding="utf-8") as f:
+            json.dump({"clean": self.clean}, f)
         if not hasattr(self.backend, "save"):
             self.backend.save_pretrained(directory)
         else:
@@ -135,31 +162,66 @@ def _read_config(directory: str) -> dict:
     return config
 
 
-def load_tokenizer(path: str, context_length: int = 77) -> Tokenizer:
-    """A HF tokenizer from a local directory or ``tokenizer.json`` (or a hub name, which downloads)."""
+def _saved_clean(directory: str) -> str:
+    path = os.path.join(directory, SIDECAR)
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            return json.load(f).get("clean", "collapse")
+    return "collapse"
+
+
+def _file_backend(file: str):
+    """A ``tokenizers.Tokenizer`` from ``tokenizer.json`` with its own padding/truncation switched off.
+
+    Some published ``tokenizer.json`` files carry padding or truncation settings; left on, they would
+    put pad ids before our ``eos`` or cut texts before we place it.
+    """
+    from tokenizers import Tokenizer as Backend
+
+    backend = Backend.from_file(file)
+    backend.no_padding()
+    backend.no_truncation()
+    return backend
+
+
+def load_tokenizer(path: str, context_length: int = 77, clean: str | None = None) -> Tokenizer:
+    """A HF tokenizer from a local directory or ``tokenizer.json`` (or a hub name, which downloads).
+
+    A directory with ``tokenizer.json`` is read with ``tokenizers`` alone; one with only a
+    SentencePiece model (``sentencepiece.bpe.model``, ``spiece.model`` …, as XLM-R/XLM-V and mT5
+    publish them) goes through ``transformers.AutoTokenizer`` (needs ``transformers`` and
+    ``sentencepiece``: ``pip install worldwide-clip[pretrained]``). ``clean``: the cleaning mode
+    (default: the one saved with the tokenizer, else ``collapse``).
+    """
     from tokenizers import Tokenizer as Backend
 
     if os.path.isdir(path):
+        clean = clean or _saved_clean(path)
         file = os.path.join(path, "tokenizer.json")
         config = _read_config(path)
         if os.path.exists(file):
-            backend = Backend.from_file(file)
-            return Tokenizer(backend, context_length, _specials(backend.token_to_id, config), path)
+            backend = _file_backend(file)
+            return Tokenizer(backend, context_length, _specials(backend.token_to_id, config), path, clean)
         try:
             from transformers import AutoTokenizer
         except ImportError as exc:
-            raise ValueError(f"{path} has no tokenizer.json; install 'transformers' to load a "
-                             "SentencePiece-only tokenizer, or convert it to tokenizer.json") from exc
-        hf = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        return Tokenizer(hf, context_length, _specials(hf.convert_tokens_to_ids, {
+            raise ValueError(f"{path} has no tokenizer.json; install 'transformers' and 'sentencepiece' "
+                             "(pip install worldwide-clip[pretrained]) to load a SentencePiece-only tokenizer, "
+                             "or convert it to tokenizer.json") from exc
+        try:
+            hf = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        except (OSError, ValueError, ImportError) as exc:
+            raise ValueError(f"{path}: no tokenizer.json and transformers could not load it ({exc})") from exc
+        vocab = hf.get_vocab()  # convert_tokens_to_ids answers unk for absent tokens; absent must read as None
+        return Tokenizer(hf, context_length, _specials(vocab.get, {
             "bos_token": hf.bos_token or hf.cls_token, "eos_token": hf.eos_token or hf.sep_token,
-            "pad_token": hf.pad_token}), path)
+            "pad_token": hf.pad_token}), path, clean)
     if os.path.isfile(path):
-        backend = Backend.from_file(path)
+        backend = _file_backend(path)
         return Tokenizer(backend, context_length, _specials(backend.token_to_id, _read_config(os.path.dirname(path))),
-                         path)
+                         path, clean or _saved_clean(os.path.dirname(path)))
     backend = Backend.from_pretrained(path)  # hub name: a network fetch, on the user's request
-    return Tokenizer(backend, context_length, _specials(backend.token_to_id, {}), path)
+    return Tokenizer(backend, context_length, _specials(backend.token_to_id, {}), path, clean or "collapse")
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 32_000, context_length: int = 77) -> Tokenizer:

@@ -27,8 +27,9 @@ from datetime import date
 import numpy as np
 
 from curation.metadata.sources.counting import CountBuffer, count_record
+from curation.metadata.sources.dumpio import DumpReader, probe_local
 from curation.metadata.sources.export_xml import DumpPage, write_dump
-from curation.metadata.sources.wikitext import iter_records, open_text, parse_siteinfo, read_head
+from curation.metadata.sources.wikitext import parse_siteinfo
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 _SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "an", "er", "in", "on", "us", "ba", "de", "fu",
@@ -96,12 +97,12 @@ def generate_pages(n_pages: int, seed: int = 0, han: bool = False, n_vocab: int 
 
 def time_records(path: str, lang: str) -> tuple[int, float]:
     """Per-page work only, one process: (pages, seconds)."""
-    site = parse_siteinfo(read_head(path))
+    site = parse_siteinfo(probe_local(path).head, lang)
     buf = CountBuffer(1_000_000)
     start = time.perf_counter()
     n = 0
-    with open_text(path) as stream:
-        for record in iter_records(stream):
+    with open(path, "rb") as raw:
+        for record in DumpReader(raw, path).records():
             count_record(record, lang, buf, site)
             n += "<page>" in record
             if buf.full():

@@ -287,11 +287,18 @@ def caption_pool() -> dict[str, list[str]]:
 
 
 class _Site:
-    def __init__(self, rng: random.Random, index: int, langs: list[str]):
+    """A web site. With ``image_host`` (``HOST:PORT`` of ``serve``) every site lives under a
+    path prefix of that one local server (``http://HOST:PORT/site0001``), so that every image
+    URL, absolute, relative or protocol-relative, resolves to it; the draws are the same."""
+
+    def __init__(self, rng: random.Random, index: int, langs: list[str], image_host: str | None = None):
         self.lang = rng.choice(langs)
         self.host = f"www.site{index:04d}.example.{LANG_TLDS.get(self.lang, 'com')}"
         self.scheme = "https" if rng.random() < 0.85 else "http"
         self.cdn = f"cdn{index % 7}.img-example.net" if rng.random() < 0.5 else None
+        if image_host:
+            self.host, self.scheme = f"{image_host}/site{index:04d}", "http"
+            self.cdn = f"{image_host}/cdn{index % 7}" if self.cdn else None
         self.base = "/static/" if rng.random() < 0.08 else None
         self.declares = rng.random() < 0.6
         self.logo_alt = rng.choice([f"Site {index} logo", "Logo", "", None])
@@ -334,13 +341,15 @@ def _image(rng: random.Random, site: _Site, page_dir: str, pool: list[str], n: i
     return img
 
 
-def realistic_pages(n_pages: int, seed: int = 0, n_sites: int | None = None) -> Iterator[PageSpec]:
-    """``n_pages`` web-like pages (see the module docstring), deterministic in ``seed``."""
+def realistic_pages(n_pages: int, seed: int = 0, n_sites: int | None = None,
+                    image_host: str | None = None) -> Iterator[PageSpec]:
+    """``n_pages`` web-like pages (see the module docstring), deterministic in ``seed``; with
+    ``image_host`` every URL points at that local server (see ``serve``)."""
     rng = random.Random(seed)
     pool = caption_pool()
     langs = sorted(pool)
     weights = [40 if lang == "en" else 6 if lang in ("de", "fr", "es", "ja", "zh", "ru") else 2 for lang in langs]
-    sites = [_Site(rng, i, rng.choices(langs, weights)) for i in range(n_sites or max(5, n_pages // 20))]
+    sites = [_Site(rng, i, rng.choices(langs, weights), image_host) for i in range(n_sites or max(5, n_pages // 20))]
     filler = " ".join(pool["en"][:400])
     for p in range(n_pages):
         site = rng.choice(sites)
@@ -361,9 +370,10 @@ def realistic_pages(n_pages: int, seed: int = 0, n_sites: int | None = None) -> 
                        text=filler[start:start + rng.randrange(2_000, 30_000)])
 
 
-def _write_file(output: str, f: int, count: int, seed: int, crawl: str, formats: tuple[str, ...]) -> dict[str, str]:
+def _write_file(output: str, f: int, count: int, seed: int, crawl: str, formats: tuple[str, ...],
+                image_host: str | None = None) -> dict[str, str]:
     """Write file pair number ``f`` (``count`` pages); returns its path per format."""
-    pages = list(realistic_pages(count, seed=seed * 1_000_003 + f))
+    pages = list(realistic_pages(count, seed=seed * 1_000_003 + f, image_host=image_host))
     seg = os.path.join(output, "crawl-data", crawl, "segments", SEGMENT)
     name = f"{crawl}-20260220100000-{f:05d}"
     warc_path = os.path.join(seg, "warc", f"{name}.warc.gz")
@@ -381,12 +391,13 @@ def _write_file(output: str, f: int, count: int, seed: int, crawl: str, formats:
 
 
 def write_sample(output: str, n_pages: int = 2000, n_files: int = 2, seed: int = 0, crawl: str = DEFAULT_CRAWL,
-                 formats: tuple[str, ...] = ("wat", "warc"), processes: int = 1) -> dict[str, list[str]]:
+                 formats: tuple[str, ...] = ("wat", "warc"), processes: int = 1,
+                 image_host: str | None = None) -> dict[str, list[str]]:
     """Write the sample (see module docstring); returns the written paths per format. Files are
     independent (one seed each), so ``processes`` > 1 writes them in parallel, byte-identically."""
     per_file = math.ceil(n_pages / n_files)
-    jobs = [(output, f, min(per_file, n_pages - f * per_file), seed, crawl, formats) for f in range(n_files)
-            if n_pages - f * per_file > 0]
+    jobs = [(output, f, min(per_file, n_pages - f * per_file), seed, crawl, formats, image_host)
+            for f in range(n_files) if n_pages - f * per_file > 0]
     if processes > 1:
         from multiprocessing import get_context
 
@@ -401,7 +412,67 @@ def write_sample(output: str, n_pages: int = 2000, n_files: int = 2, seed: int =
     return written
 
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
+
+
+def render_image(path: str, size: int = 96) -> bytes:
+    """A JPEG drawn from a hash of ``path`` (background colour, a shape, its colour and place):
+    the same URL always gets the same picture, so downloads and training are deterministic."""
+    from PIL import Image, ImageDraw
+
+    h = hashlib.sha256(path.encode("utf-8")).digest()
+    img = Image.new("RGB", (size, size), (h[0], h[1], h[2]))
+    draw = ImageDraw.Draw(img)
+    x, y, r = 8 + h[3] % (size // 2), 8 + h[4] % (size // 2), 10 + h[5] % (size // 4)
+    box, fill = (x, y, x + r * 2, y + r * 2), (255 - h[0], h[6], 255 - h[2])
+    (draw.ellipse if h[7] % 2 else draw.rectangle)(box, fill=fill)
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765):
+    """An HTTP server answering every image path (``IMAGE_SUFFIXES``, query ignored) with
+    ``render_image`` and 404 otherwise: the image hosts of a sample written with
+    ``--image-host HOST:PORT``. Returns the (not yet started) server."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlsplit
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            path = urlsplit(self.path).path
+            if not path.lower().endswith(IMAGE_SUFFIXES):
+                self.send_error(404)
+                return
+            body = render_image(path)
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return ThreadingHTTPServer((host, port), Handler)
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve"]:
+        s = argparse.ArgumentParser(prog="python -m curation.commoncrawl.sample serve",
+                                    description="serve an image for every image URL of a sample written "
+                                                "with --image-host")
+        s.add_argument("--host", default="127.0.0.1")
+        s.add_argument("--port", type=int, default=8765)
+        a = s.parse_args(argv[1:])
+        server = serve(a.host, a.port)
+        print(f"serving sample images on http://{a.host}:{a.port}/ (Ctrl-C to stop)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        return 0
     p = argparse.ArgumentParser(prog="python -m curation.commoncrawl.sample", description=__doc__.split("\n")[0])
     p.add_argument("--output", required=True, help="folder to write the sample crawl into")
     p.add_argument("--pages", type=int, default=2000, help="pages in total [%(default)s]")
@@ -409,11 +480,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--crawl", default=DEFAULT_CRAWL, help="snapshot id used in paths [%(default)s]")
     p.add_argument("--formats", default="wat,warc", help="comma-separated: wat, warc [%(default)s]")
+    p.add_argument("--image-host", default=None, metavar="HOST:PORT",
+                   help="put every page and image under this local server (run `... sample serve`), so that "
+                        "the sample can be downloaded and trained on offline")
     args = p.parse_args(argv)
     formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
     if args.pages < 1 or args.files < 1 or not formats or any(f not in ("wat", "warc") for f in formats):
         p.error("--pages and --files must be >= 1; --formats is a list of wat, warc")
-    written = write_sample(args.output, args.pages, args.files, args.seed, args.crawl, formats)
+    written = write_sample(args.output, args.pages, args.files, args.seed, args.crawl, formats,
+                           image_host=args.image_host)
     for fmt, paths in written.items():
         size = sum(os.path.getsize(x) for x in paths)
         print(f"{fmt}: {len(paths)} files, {size / 1e6:.1f} MB -> {os.path.join(args.output, fmt + '.paths')}")

@@ -2,11 +2,13 @@
 training-ready table.
 
 Reads ``curated`` (offline) or ``matched`` (online balancing) under a curation output root,
-de-duplicates by uid and downloads every image once with img2dataset's ``pyspark`` distributor on
-the active SparkSession. Layout (``<images>`` defaults to ``<root>/images/<source>``)::
+de-duplicates by uid and downloads every image once with img2dataset's per-shard downloader, one
+Spark task per shard on the active SparkSession, with a wall-clock deadline per image no server
+can extend and pixels made 8-bit and upright. Layout (``<images>`` defaults to
+``<root>/images/<source>``)::
 
-    <images>/url_list/                  uid, url, shard: the url list img2dataset reads, sorted by
-                                        uid, cut into files of whole shards; _manifest.json
+    <images>/url_list/shard=<n>/        uid, url of shard n, sorted by uid (shard = position of the
+                                        uid in uid order // samples per shard); _manifest.json
     <images>/00000.parquet              img2dataset shard (uid, key, status, error_message, width,
     <images>/00000_stats.json           height, ..., jpg) and its per-shard stats (the completion
                                         marker img2dataset's incremental mode trusts)
@@ -24,17 +26,20 @@ every shard that has its ``_stats.json``. The same source always gives the same 
 
 CLI: ``wwclip-download`` / ``python -m curation.download`` / ``spark-submit jobs/download.py``.
 
-Modules: ``config`` (DownloadConfig, the parser), ``urls`` (url list, shard assignment, manifest),
-``img2dataset`` (the adapter: running it, its shard files and stats), ``reasons`` (failure
-reasons), ``stage`` (``run_download`` and its Spark steps), ``cli``.
+Modules: ``config`` (DownloadConfig, the parser), ``urls`` (url list, shard assignment in Spark
+SQL, manifest), ``fetch`` (one GET with a wall-clock deadline), ``images`` (8-bit, upright
+pixels), ``img2dataset`` (the adapter: its per-shard code as our Spark tasks, its shard files and
+stats), ``reasons`` (failure reasons), ``lifecycle`` (Ctrl-C, SIGTERM), ``stage``
+(``run_download`` and its Spark steps), ``cli``.
 """
 
-from curation.download.cli import INCOMPLETE_EXIT_CODE, main, main_download
+from curation.download.cli import INCOMPLETE_EXIT_CODE, INTERRUPTED_EXIT_CODE, main, main_download
 from curation.download.config import DownloadConfig, build_parser, config_from_args
 from curation.download.reasons import failure_reason, failure_reason_columns
 from curation.download.stage import format_summary, run_download
-from curation.download.urls import assign_shards, shard_of, unique_urls
+from curation.download.lifecycle import Interrupted, run_interruptibly
+from curation.download.urls import assign_shards, shard_of, unique_urls, write_url_list
 
-__all__ = ["INCOMPLETE_EXIT_CODE", "DownloadConfig", "assign_shards", "build_parser", "config_from_args",
-           "failure_reason", "failure_reason_columns", "format_summary", "main", "main_download", "run_download",
-           "shard_of", "unique_urls"]
+__all__ = ["INCOMPLETE_EXIT_CODE", "INTERRUPTED_EXIT_CODE", "DownloadConfig", "Interrupted", "assign_shards",
+           "build_parser", "config_from_args", "failure_reason", "failure_reason_columns", "format_summary", "main",
+           "main_download", "run_download", "run_interruptibly", "shard_of", "unique_urls", "write_url_list"]

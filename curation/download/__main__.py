@@ -2,5 +2,5 @@ import sys
 
 from curation.download.cli import main
 
-if __name__ == "__main__":  # img2dataset's logger process may re-import the main module: keep the guard
+if __name__ == "__main__":  # keep the guard: a spawned process would re-import the main module
     sys.exit(main())

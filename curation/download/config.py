@@ -21,7 +21,7 @@ DEFAULT_DISALLOWED = ("noai", "noimageai", "noindex", "noimageindex")
 # Settings that change what a shard contains: a resumed run must use the same ones.
 SHARD_SETTINGS = ("output_format", "image_size", "resize_mode", "resize_only_if_bigger", "encode_format",
                   "encode_quality", "min_image_size", "max_image_area", "max_aspect_ratio", "extract_exif",
-                  "compute_hash", "number_sample_per_shard", "disallowed_header_directives")
+                  "compute_hash", "number_sample_per_shard", "disallowed_header_directives", "exif_orientation")
 
 
 @dataclass
@@ -42,6 +42,10 @@ class DownloadConfig:
     max_image_area: float = float("inf")
     max_aspect_ratio: float = float("inf")
     timeout: int = 10  # seconds per socket operation
+    image_deadline: float = 30.0  # wall-clock seconds per image (all its requests), no server can extend it
+    shard_deadline: float = 0.0  # wall-clock seconds per shard; images not started by then fail; 0: none
+    max_image_bytes: int = 32 * 1024 * 1024  # a larger body fails as body_too_large (bounds worker memory)
+    exif_orientation: bool = True  # store photos upright (EXIF orientation applied before resizing)
     retries: int = 0  # img2dataset retries every failure (404 and opt-out too): 0 is the polite default
     user_agent_token: str | None = "wwclip"  # "(compatible; wwclip; ...)" in the User-Agent
     disallowed_header_directives: tuple[str, ...] = DEFAULT_DISALLOWED  # X-Robots-Tag opt-outs honoured
@@ -95,6 +99,11 @@ class DownloadConfig:
             (self.max_image_area > 0 and self.max_aspect_ratio >= 1,
              "--max-image-area must be > 0 and --max-aspect-ratio >= 1"),
             (self.timeout >= 1, "--timeout must be >= 1 second"),
+            (self.image_deadline > 0 and math.isfinite(self.image_deadline),
+             "--image-deadline must be a positive number of seconds"),
+            (self.shard_deadline >= 0 and math.isfinite(self.shard_deadline),
+             "--shard-deadline must be >= 0 seconds (0: no shard deadline)"),
+            (self.max_image_bytes >= 1, "--max-image-bytes must be >= 1"),
             (self.retries >= 0 and self.max_shard_retry >= 0, "--retries and --max-shard-retry must be >= 0"),
             (self.thread_count >= 1 and self.subjob_size >= 1, "--thread-count and --subjob-size must be >= 1"),
             (self.number_sample_per_shard >= 1, "--number-sample-per-shard must be >= 1"),
@@ -159,9 +168,20 @@ def build_parser(prog: str = "wwclip-download") -> argparse.ArgumentParser:
     g.add_argument("--max-image-area", type=float, default=d.max_image_area, help="[%(default)s]")
     g.add_argument("--max-aspect-ratio", type=float, default=d.max_aspect_ratio, help="[%(default)s]")
     g.add_argument("--extract-exif", action="store_true", help="keep EXIF in the shards")
+    g.add_argument("--no-exif-orientation", dest="exif_orientation", action="store_false",
+                   help="store pixels as encoded, ignoring the EXIF orientation (default: rotate photos upright)")
     g.add_argument("--compute-hash", default=d.compute_hash, help="md5, sha256, sha512 or none [%(default)s]")
     c = p.add_argument_group("crawling (politeness and throughput)")
     c.add_argument("--timeout", type=int, default=d.timeout, help="seconds per socket operation [%(default)s]")
+    c.add_argument("--image-deadline", type=float, default=d.image_deadline,
+                   help="wall-clock seconds per image, connect to last byte, retries included; a slow "
+                        "server cannot extend it (reason timeout) [%(default)s]")
+    c.add_argument("--shard-deadline", type=float, default=d.shard_deadline,
+                   help="wall-clock seconds per shard: images not fetched by then fail as shard_deadline "
+                        "(0: none; a shard then takes at most about ceil(images / threads) x image deadline) "
+                        "[%(default)s]")
+    c.add_argument("--max-image-bytes", type=int, default=d.max_image_bytes,
+                   help="larger responses fail as body_too_large [%(default)s]")
     c.add_argument("--retries", type=int, default=d.retries,
                    help="extra attempts per failed image (img2dataset retries 404s and opt-outs too) [%(default)s]")
     c.add_argument("--user-agent-token", default=d.user_agent_token,

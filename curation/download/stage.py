@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -18,17 +19,18 @@ from curation.download.config import DownloadConfig
 from curation.download.img2dataset import (
     SHARD_DIGITS,
     completed_shards,
+    download_shards,
     img2dataset_version,
     key_divisor,
-    run_img2dataset,
     shard_name,
     shard_stats,
 )
+from curation.download.lifecycle import check_cancelled
 from curation.download.reasons import MISSING_FROM_SHARD, NO_URL, NOT_DOWNLOADED, failure_reason_columns
 from curation.download.urls import URLS_DIR, prepare_url_list, unique_urls
 from curation.layout import STATS_FILE
 from curation.spark.aggregates import grouped_counts
-from curation.spark.fs import delete, list_names, path_bytes, read_json, write_json
+from curation.spark.fs import delete, exists, path_bytes, read_json, write_json
 from curation.layout import table_path
 from curation.spark.lock import acquire_lock, owner, release_lock
 from curation.spark.tables import arrange, read_table, write_table
@@ -57,7 +59,8 @@ def status_table(spark, cfg: DownloadConfig, source, shards: Sequence[int]):
     if rows is not None:
         extra = [cfg.compute_hash] if cfg.compute_hash else []
         rows = rows.select("uid", *meta, *extra).withColumnRenamed("status", "i2d_status")
-    listed = spark.read.parquet(urls_dir).select("uid", "shard") if _has_parquet(spark, urls_dir) else None
+    listed = (spark.read.parquet(urls_dir).select("uid", F.col("shard").cast("long"))
+              if exists(spark, f"{urls_dir}/_SUCCESS") else None)
     df = per_uid.select("uid", "url")
     df = df.join(listed, "uid", "left") if listed is not None else df.withColumn("shard", F.lit(None).cast("long"))
     if rows is not None:
@@ -79,10 +82,6 @@ def status_table(spark, cfg: DownloadConfig, source, shards: Sequence[int]):
                     "error_message", "shard", "key", "width", "height", "original_width", "original_height",
                     *([cfg.compute_hash] if cfg.compute_hash else []))
     return out
-
-
-def _has_parquet(spark, directory: str) -> bool:
-    return any(n.endswith(".parquet") for n in list_names(spark, directory))
 
 
 def _tar_images(ext: str):
@@ -163,11 +162,13 @@ def read_source(spark, cfg: DownloadConfig):
     return df
 
 
-def run_download(spark, cfg: DownloadConfig) -> dict:
+def run_download(spark, cfg: DownloadConfig, cancel: threading.Event | None = None) -> dict:
     """The whole stage; returns the section ``download_<source>`` it records in ``<output>/_stats.json``.
 
     Every uid of the source ends in exactly one ``<source>_download_status`` row (checked here, else
-    RuntimeError); the training table holds the source rows of downloaded uids only."""
+    RuntimeError); the training table holds the source rows of downloaded uids only. ``cancel``
+    (set by ``lifecycle.run_interruptibly`` on Ctrl-C) is checked between steps and download
+    jobs: the run then raises ``Interrupted`` after releasing the lock."""
     cfg.validate()
     t0 = time.time()
     source = read_source(spark, cfg)  # schema errors before anything is written
@@ -184,13 +185,15 @@ def run_download(spark, cfg: DownloadConfig) -> dict:
             steps[name] = round(now - clock[0], 2)
             clock[0] = now
             log.info("download: %s done in %.1fs", name, steps[name])
+            check_cancelled(cancel)
 
         manifest = prepare_url_list(spark, cfg, source)
         step("url_list")
-        done = [s for s in completed_shards(spark, cfg.images) if s < manifest["shards"]]
-        if len(done) < manifest["shards"]:
-            log.info("download: %d of %d shards to fetch", manifest["shards"] - len(done), manifest["shards"])
-            run_img2dataset(spark, cfg, f"{cfg.images}/{URLS_DIR}")
+        done = set(completed_shards(spark, cfg.images))
+        todo = [s for s in range(manifest["shards"]) if s not in done]
+        if todo:
+            log.info("download: %d of %d shards to fetch", len(todo), manifest["shards"])
+            download_shards(spark, cfg, f"{cfg.images}/{URLS_DIR}", todo, cancel)
         else:
             log.info("download: all %d shards complete, nothing to fetch", manifest["shards"])
         step("img2dataset")

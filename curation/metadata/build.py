@@ -36,7 +36,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from urllib.parse import urlparse
 
 from curation import localfs
 from curation.layout import STATS_FILE
@@ -50,12 +49,20 @@ from curation.metadata.merge import (
     source_counts,
 )
 from curation.metadata.metaclip import export_metaclip, read_metaclip_json
+from curation.metadata.sources.deps import MissingDependencyError, check_modules
+from curation.metadata.sources.dumpio import DumpError, is_local, local_path
 from curation.metadata.sources.selection import SelectionRules, top_share_size
-from curation.metadata.sources.tokenize import normalize_lang
+from curation.metadata.sources.tokenize import (
+    SEGMENTERS,
+    is_no_space,
+    normalize_lang,
+    segmenter_for,
+    segmenter_modules,
+)
 from curation.metadata.table import Metadata, MetadataError
 
 log = logging.getLogger("curation.metadata.build")
-BUILDER_VERSION = "metadata-builder-1"
+BUILDER_VERSION = "metadata-builder-2"  # 2: segmenters for km/lo/my/bo, ja IPAdic, cleaner text
 ENGINES = ("spark", "local")
 EXPORT_FORMATS = ("dict", "list")
 
@@ -81,6 +88,8 @@ class BuildConfig:
     export_metaclip: str | None = None
     export_format: str = "dict"
     strict: bool = False
+    allow_truncated: bool = False  # keep the complete pages of cut dumps (stats marked partial)
+    segmenters: dict[str, str] = field(default_factory=dict)  # lang -> segmenter name (default per language)
     max_buffer_keys: int = 1_000_000
     master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
@@ -98,6 +107,9 @@ class BuildConfig:
             problems.append(f"--export-format must be one of {EXPORT_FORMATS}")
         if self.max_buffer_keys < 1000:
             problems.append("--max-buffer-keys must be >= 1000")
+        for lang, name in self.segmenters.items():
+            if name not in SEGMENTERS:
+                problems.append(f"--segmenter {lang}={name}: unknown segmenter; known: {', '.join(sorted(SEGMENTERS))}")
         if not self.output:
             problems.append("--output is required")
         for path in [*self.wordnet, *self.metaclip_json.values()]:
@@ -115,6 +127,19 @@ class BuildConfig:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "rules"}
         out["rules"] = self.rules.to_dict()
         return out
+
+    def required_modules(self) -> list[tuple[str, str, str]]:
+        """``(module, package, purpose)`` of the optional packages this build will import."""
+        needed = []
+        if self.dumps:
+            needed.append(("mwparserfromhell", "mwparserfromhell", "wikitext parsing"))
+        extra = frozenset(self.no_space)
+        names = [segmenter_for(lang, self.segmenters.get(lang))
+                 for lang in set(self.dumps) | set(self.plain_text) if is_no_space(lang, extra)]
+        needed += segmenter_modules(names)
+        if self.wordnet or self.wordnet_data_dir:
+            needed.append(("wn", "wn", "reading WordNet"))
+        return needed
 
 
 # ---------------------------------------------------------------- CLI parsing
@@ -166,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
     sel.add_argument("--no-space-lang", action="append", metavar="LANG",
                      help="treat LANG as written without spaces (joined bigrams), besides the built-in list")
     sel.add_argument("--languages", default="", help="comma-separated languages to keep (default: all found)")
+    sel.add_argument("--segmenter", action="append", metavar="LANG=NAME",
+                     help="word segmenter of a language without spaces, instead of its default; one of "
+                          + ", ".join(sorted(SEGMENTERS)) + " (e.g. ja=mecab-unidic-lite)")
     out = p.add_argument_group("output")
     out.add_argument("--output", default=BuildConfig.output, help="metadata Parquet file [%(default)s]")
     out.add_argument("--export-metaclip", metavar="DIR", default=None,
@@ -174,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="dict: {entry: source} (MetaCLIP 2); list: metadata.json style [%(default)s]")
     out.add_argument("--strict", action="store_true",
                      help="fail (instead of dropping and reporting) when imported entries are invalid")
+    out.add_argument("--allow-truncated", action="store_true",
+                     help="read cut dumps (interrupted downloads) up to the last complete page, as bzcat does, "
+                          "and mark _stats.json as partial; without it a cut dump is an error")
     run = p.add_argument_group("execution")
     run.add_argument("--engine", choices=ENGINES, default="spark",
                      help="spark: distributed job; local: one process, no Spark [%(default)s]")
@@ -198,6 +229,9 @@ def parse_args(argv: Sequence[str] | None = None) -> BuildConfig:
         if len(paths) > 1:
             raise BuildError(f"--metaclip-json given twice for {lang}")
         metaclip[lang] = paths[0]
+    segmenters: dict[str, str] = {}
+    for lang, names in _lang_paths(args.segmenter, "--segmenter").items():
+        segmenters[lang] = names[-1]
     rules = SelectionRules(args.unigram_top_share, args.unigram_cap, args.bigram_min_pmi,
                            args.bigram_min_count, args.bigram_cap, args.title_top_share, args.title_cap)
     return BuildConfig(
@@ -207,7 +241,8 @@ def parse_args(argv: Sequence[str] | None = None) -> BuildConfig:
         languages=[normalize_lang(x) for x in args.languages.split(",") if x.strip()],
         numbers=args.numbers, no_space=[normalize_lang(x) for x in args.no_space_lang or ()], rules=rules,
         engine=args.engine, export_metaclip=args.export_metaclip, export_format=args.export_format,
-        strict=args.strict, max_buffer_keys=args.max_buffer_keys, master=args.master, spark_conf=conf,
+        strict=args.strict, allow_truncated=args.allow_truncated, segmenters=segmenters,
+        max_buffer_keys=args.max_buffer_keys, master=args.master, spark_conf=conf,
         quiet=args.quiet,
     ).validate()
 
@@ -225,19 +260,30 @@ def _wiki_counts(config: BuildConfig, spark):
     if config.engine == "local":
         from curation.metadata.sources.local import LocalCounts
 
-        return LocalCounts.from_files(config.dumps, config.plain_text, config.page_views, extra)
+        return LocalCounts.from_files(config.dumps, config.plain_text, config.page_views, extra,
+                                      config.allow_truncated, config.segmenters)
     from curation.metadata.sources.spark_wiki import SparkCounts
-    from curation.spark.fs import glob_files as list_files
+    from curation.spark.fs import glob_files
 
     if spark is None:
         raise BuildError("the Spark engine needs a SparkSession (or use --engine local)")
     missing = [p for ps in (*config.dumps.values(), *config.plain_text.values()) for p in ps] + config.page_views
-    missing = [p for p in missing if not list_files(spark, p)]
+    missing = [p for p in missing if not glob_files(spark, p)]
     if missing:
         raise BuildError("input not found: " + ", ".join(missing))
-    dumps = {lang: [f for p in paths for f in list_files(spark, p)] for lang, paths in config.dumps.items()}
-    return SparkCounts.from_inputs(spark, dumps, config.plain_text, config.page_views, extra,
-                                   config.max_buffer_keys)
+
+    def files(pattern: str) -> list[str]:
+        """Files of a path or glob, named as the user wrote them when local (as the local engine
+        names them in errors and in _stats.json), fully qualified otherwise."""
+        if not any(c in pattern for c in "*?["):
+            return [pattern]
+        found = glob_files(spark, pattern)
+        return [local_path(f) for f in found] if is_local(pattern) else found
+
+    dumps = {lang: [f for p in paths for f in files(p)] for lang, paths in config.dumps.items()}
+    texts = {lang: [f for p in paths for f in files(p)] for lang, paths in config.plain_text.items()}
+    return SparkCounts.from_inputs(spark, dumps, texts, config.page_views, extra, config.max_buffer_keys,
+                                   config.allow_truncated, config.segmenters)
 
 
 def build_metadata(config: BuildConfig, spark=None) -> BuildResult:
@@ -245,6 +291,7 @@ def build_metadata(config: BuildConfig, spark=None) -> BuildResult:
     timings: dict[str, float] = {}
     start = time.time()
     rules = config.rules
+    check_modules(config.required_modules())  # a missing package fails here, before any work
 
     metaclip = {lang: read_metaclip_json(path) for lang, path in config.metaclip_json.items()}
     wordnet: dict[str, list[str]] = {}
@@ -337,7 +384,9 @@ def build_metadata(config: BuildConfig, spark=None) -> BuildResult:
         for s, n in counts.items():
             totals_by_source[s] = totals_by_source.get(s, 0) + n
     timings["total"] = time.time() - start
+    truncated = {lang: summaries[lang].truncated_files for lang in summaries if summaries[lang].truncated_files}
     stats = {
+        "partial": bool(truncated),
         "builder": {"version": BUILDER_VERSION, "engine": config.engine,
                     "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "seconds": {k: round(v, 3) for k, v in timings.items()}},
@@ -359,22 +408,12 @@ def stats_path(output: str) -> str:
     return f"{head}/{STATS_FILE}" if head else STATS_FILE
 
 
-def _is_local(path: str) -> bool:
-    """A plain path or a ``file:`` URI (anything else goes through Hadoop's FileSystem)."""
-    return urlparse(path).scheme in ("", "file")
-
-
-def _local(path: str) -> str:
-    parsed = urlparse(path)
-    return parsed.path if parsed.scheme == "file" else path
-
-
 def write_outputs(result: BuildResult, config: BuildConfig, spark=None) -> None:
     """Write the metadata file (atomically) and ``_stats.json`` beside it."""
     text = json.dumps(result.stats, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if _is_local(config.output):
-        write_metadata_atomic(result.metadata, _local(config.output), BUILDER_VERSION)
-        localfs.write_text(_local(stats_path(config.output)), text)
+    if is_local(config.output):
+        write_metadata_atomic(result.metadata, local_path(config.output), BUILDER_VERSION)
+        localfs.write_text(local_path(stats_path(config.output)), text)
     else:
         if spark is None:
             raise BuildError(f"--output {config.output} is not a local path: use the Spark engine")
@@ -400,6 +439,10 @@ def report(result: BuildResult) -> str:
         bad = item.get("wikipedia", {}).get("pages", {}).get("bad_records")
         if bad:
             lines.append(f"{lang}: {bad} malformed dump record(s) skipped")
+        for path, kept in sorted(item.get("wikipedia", {}).get("truncated_files", {}).items()):
+            lines.append(f"{lang}: WARNING {path} is truncated: kept its {kept['pages']:,} complete pages "
+                         f"({kept['xml_bytes']:,} bytes of XML, {kept['compressed_bytes']:,} bytes of the file read); "
+                         "the metadata is partial (_stats.json: \"partial\": true)")
     return "\n".join(lines)
 
 
@@ -412,7 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     spark, created = None, False
     try:
-        if config.engine == "spark" and (config.dumps or config.plain_text or not _is_local(config.output)):
+        if config.engine == "spark" and (config.dumps or config.plain_text or not is_local(config.output)):
             from pyspark.sql import SparkSession
 
             from curation.spark.session import get_spark
@@ -421,7 +464,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             spark = get_spark("build-metadata", config.master, config.spark_conf)
         result = build_metadata(config, spark)
         write_outputs(result, config, spark)
-    except (BuildError, MetadataError, FileNotFoundError) as exc:
+    except (BuildError, MetadataError, FileNotFoundError, DumpError, MissingDependencyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:

@@ -36,6 +36,8 @@ class CurationConfig:
     metadata: str | None = None  # None: the embedded default metadata (wordfreq + numbers)
     t_en: str = "auto"  # int, or "auto" for small inputs; paper: 170000 (MetaCLIP 1: 20000)
     en_lang: str = "en"
+    tail_proportion: float | None = None  # p given directly (no English needed); None: from t_en
+    t_overrides: dict[str, int] = field(default_factory=dict)  # --t LANG=N
     seed: int = 0
     epoch: int = 0
     lid_min_score: float = 0.0
@@ -69,6 +71,11 @@ class CurationConfig:
                     raise ValueError
             except ValueError:
                 raise ConfigError(f"--t-en must be a positive integer or 'auto', got {self.t_en!r}") from None
+        if self.tail_proportion is not None and not 0.0 < self.tail_proportion <= 1.0:
+            raise ConfigError(f"--tail-proportion must be in (0, 1], got {self.tail_proportion}")
+        for lang, t in self.t_overrides.items():
+            if not lang or int(t) < 1:
+                raise ConfigError(f"--t expects LANG=N with N a positive integer, got {lang}={t}")
         if self.seed < 0 or self.epoch < 0:
             raise ConfigError("--seed and --epoch must be non-negative")
         if not 0.0 <= self.lid_min_score <= 1.0:
@@ -112,6 +119,11 @@ def build_parser(prog: str, description: str, reads_input: bool = True) -> argpa
                    help="English threshold t_en: an integer (MetaCLIP 2: 170000, MetaCLIP 1: 20000) "
                         "or 'auto' for small inputs [%(default)s]")
     p.add_argument("--en-lang", default=d.en_lang, help="metadata code of English [%(default)s]")
+    p.add_argument("--tail-proportion", type=float, default=None, metavar="P",
+                   help="give the tail proportion p directly (0 < P <= 1) instead of deriving it from English "
+                        "at --t-en: for corpora without English, or to fix p across runs")
+    p.add_argument("--t", action="append", default=[], metavar="LANG=N", dest="t",
+                   help="fix one language's threshold t (repeatable), e.g. --t de=40")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--epoch", type=int, default=d.epoch, help="epoch of the offline sample [%(default)s]")
     p.add_argument("--lid-min-score", type=float, default=d.lid_min_score,
@@ -161,4 +173,19 @@ def config_from_args(args: argparse.Namespace) -> CurationConfig:
     names = {f.name for f in fields(CurationConfig)}
     values = {k: v for k, v in vars(args).items() if k in names}
     values["spark_conf"] = parse_spark_conf(args.conf)
+    values["t_overrides"] = parse_t_overrides(getattr(args, "t", []))
     return CurationConfig(**values).validate()
+
+
+def parse_t_overrides(items: list[str]) -> dict[str, int]:
+    """``--t LANG=N`` flags (repeatable) as ``{lang: N}``, refusing malformed ones."""
+    out: dict[str, int] = {}
+    for item in items:
+        lang, sep, value = item.partition("=")
+        try:
+            if not sep or not lang or int(value) < 1:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"--t expects LANG=N with N a positive integer, got {item!r}") from None
+        out[lang] = int(value)
+    return out

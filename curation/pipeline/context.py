@@ -53,9 +53,12 @@ def load_metadata(cfg: CurationConfig) -> Metadata:
             metadata = read_metadata(cfg.metadata)
     except MetadataError as exc:
         raise ConfigError(str(exc)) from exc
-    if cfg.en_lang not in metadata.entries:
-        raise ConfigError(f"metadata has no entries for the English code {cfg.en_lang!r} (--en-lang); "
-                          "t_lang of every language is derived from English")
+    if cfg.en_lang not in metadata.entries and cfg.t_en != "auto" and cfg.tail_proportion is None:
+        raise ConfigError(f"metadata has no entries for the English code {cfg.en_lang!r} (--en-lang), so p "
+                          "cannot be derived from --t-en; give the tail proportion with --tail-proportion")
+    unknown = sorted(set(cfg.t_overrides) - set(metadata.entries))
+    if unknown:
+        raise ConfigError(f"--t for language(s) {unknown} that the metadata does not have")
     return metadata
 
 

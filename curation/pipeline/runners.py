@@ -23,8 +23,8 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import functions as F
 
-from curation.balancing import (auto_t_en, counts_by_lang, entry_probabilities, language_thresholds,
-                                probabilities_by_lang, tail_proportion)
+from curation.balancing import (ThresholdError, counts_by_lang, entry_probabilities, plan_thresholds,
+                                probabilities_by_lang)
 from curation.layout import BATCH_COLUMN, table_path
 from curation.pipeline.config import ConfigError
 from curation.pipeline.context import RunContext
@@ -244,13 +244,12 @@ def run_thresholds(ctx: RunContext, progress=None) -> dict:
     for lang, entry_id in zip(counts_tbl.column("lang").to_pylist(), counts_tbl.column("entry_id").to_pylist()):
         sizes[lang] = max(sizes.get(lang, 0), entry_id + 1)
     counts = counts_by_lang(counts_tbl, sizes)
-    en = counts.get(cfg.en_lang, np.zeros(0, np.int64))
-    if en.size == 0 or en.sum() == 0:
-        raise ConfigError(f"no English ({cfg.en_lang!r}) text matched any metadata entry, so the tail "
-                          "proportion p is undefined; check the input and --en-lang")
-    t_en = cfg.t_en_value() or auto_t_en(en)
-    p = tail_proportion(en, t_en)
-    ts = language_thresholds(counts, t_en, p, cfg.en_lang)
+    try:
+        plan = plan_thresholds(counts, t_en=cfg.t_en_value(), p=cfg.tail_proportion, overrides=cfg.t_overrides,
+                               en_lang=cfg.en_lang)
+    except ThresholdError as exc:
+        raise ConfigError(str(exc)) from exc
+    ts, p = plan.t, plan.p
     # Matched texts per language: counted by the match stage over the whole matched table.
     n_texts = ctx.read_stats().get("stages", {}).get("match", {}).get("per_language")
     if n_texts is None:
@@ -269,9 +268,15 @@ def run_thresholds(ctx: RunContext, progress=None) -> dict:
     ctx.carried["entry_probs"] = probs
     per_lang = {lang: {"t": ts[lang], "total_count": int(counts[lang].sum()), "n_entries": len(counts[lang]),
                        "n_texts": int(n_texts.get(lang, 0))} for lang in langs}
-    return {"t_en": t_en, "t_en_mode": cfg.t_en, "p": p, "per_language": per_lang,
-            "no_threshold": sorted(k for k, v in per_lang.items() if v["t"] == 0),
-            "seconds": round(time.time() - t0, 2)}
+    section = {"t_en": plan.t_en, "t_en_mode": cfg.t_en, "p": p, "per_language": per_lang,
+               "no_threshold": sorted(k for k, v in per_lang.items() if v["t"] == 0),
+               "seconds": round(time.time() - t0, 2)}
+    if plan.p_source != "auto" or cfg.t_en != "auto":
+        section["p_source"] = plan.p_source
+    for key in ("raised", "dropped", "overridden"):
+        if getattr(plan, key):
+            section[key] = list(getattr(plan, key))
+    return section
 
 
 def run_sample(ctx: RunContext, progress=None) -> dict:

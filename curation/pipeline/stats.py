@@ -91,6 +91,8 @@ def stage_fingerprint(ctx: RunContext, stage: str, stats: dict) -> str:
         extra = (ctx.metadata_fingerprint,)
     elif stage == "thresholds":
         extra = (cfg.t_en, cfg.en_lang)
+        if cfg.tail_proportion is not None or cfg.t_overrides:  # default runs keep their old fingerprint
+            extra += (cfg.tail_proportion, sorted(cfg.t_overrides.items()))
     elif stage == "sample":
         extra = (cfg.seed, cfg.epoch)
     return fingerprint(stage, up, *extra, __version__)

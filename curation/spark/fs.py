@@ -8,6 +8,7 @@ one call (not one py4j round trip per line). ``write_text`` is the one atomic sm
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from collections.abc import Sequence
@@ -157,6 +158,57 @@ def read_ranges(spark, path: str, ranges: Sequence[tuple[int, int]]) -> list[byt
         return out
     finally:
         stream.close()
+
+
+class HadoopInput(io.RawIOBase):
+    """A file's raw bytes through Hadoop's FileSystem as a Python binary stream (``read``,
+    ``seek``, ``size``), for readers that take any ``BinaryIO`` (e.g. the metadata dump reader).
+
+    Bytes come back with ``InputStream.readNBytes``: py4j copies ``byte[]`` arguments by value,
+    so ``read(byte[], off, len)`` into an array made with ``new_array`` would fill a copy and
+    leave the Python side all zeros."""
+
+    def __init__(self, spark, path: str):
+        fs, jpath = hadoop_fs(spark, path)
+        self.size = int(fs.getFileStatus(jpath).getLen())
+        self._stream = fs.open(jpath)
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = self.size - self._pos if n is None or n < 0 else n
+        data = bytes(self._stream.readNBytes(max(0, n)))
+        self._pos += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def seek(self, pos: int, whence: int = io.SEEK_SET) -> int:
+        target = {io.SEEK_SET: pos, io.SEEK_CUR: self._pos + pos, io.SEEK_END: self.size + pos}[whence]
+        self._stream.seek(target)
+        self._pos = target
+        return target
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        if not self.closed:
+            self._stream.close()
+        super().close()
+
+
+def open_input(spark, path: str) -> HadoopInput:
+    """``path`` opened for reading through Hadoop (any file system), as a Python binary stream."""
+    return HadoopInput(spark, path)
 
 
 def read_head(spark, path: str, n_bytes: int, decompress: bool = False) -> bytes:

@@ -15,6 +15,7 @@ from PIL import Image
 
 from curation.download import (DownloadConfig, assign_shards, build_parser, config_from_args, failure_reason,
                                failure_reason_columns, format_summary, run_download, unique_urls)
+from curation.download.urls import bucket_offsets, shard_dir, write_url_list
 from curation.metadata import metadata_from_lists, write_metadata
 from curation.pipeline.config import ConfigError, CurationConfig
 from curation.pipeline.curate import run_curate
@@ -178,16 +179,30 @@ def test_changed_settings_or_input_refuse_to_mix_shards(spark, offline):
         run_download(spark, download_config(root, "parquet", number_sample_per_shard=5))
 
 
-def test_same_urls_give_the_same_shards_whatever_the_partitioning(spark):
-    """Shard = position in uid order // samples per shard, from a scrambled, 7-partition input."""
+def test_same_urls_give_the_same_shards_whatever_the_partitioning(spark, tmp_path):
+    """Shard = position in uid order // samples per shard, whatever the input's partitioning;
+    uids of any length and alphabet (bucketed by their first characters) sort as Spark sorts."""
     rows = [(f"{i * 7919 % 1000:04d}-{i}", f"http://h/{i}.jpg") for i in range(203)]
-    df = spark.createDataFrame(rows, "uid string, url string").repartition(7)
-    listed, total = assign_shards(unique_urls(df), 10, shards_per_file=3)
-    got = listed.rdd.mapPartitionsWithIndex(lambda p, it: [(p, r.uid, r.shard) for r in it]).collect()
-    assert total == 203 and listed.rdd.getNumPartitions() == 7  # ceil(203 / 30) url-list files
-    in_order = sorted(u for u, _ in rows)
-    assert [(u, s) for _, u, s in got] == [(u, i // 10) for i, u in enumerate(in_order)]
-    assert all(p == s // 3 for p, _, s in got)  # a url-list file = 3 whole shards, files in shard order
+    rows += [(u, f"http://h/{u}.jpg") for u in ("a", "ab", "abc", "abd", "b", "Z", "é", "éa", "z\u4e2d", "")]
+    in_order = sorted((u for u, _ in rows), key=lambda u: u.encode("utf-8"))
+    expected = {u: i // 10 for i, u in enumerate(in_order)}
+    for n_partitions in (1, 7):
+        df = spark.createDataFrame(rows, "uid string, url string").repartition(n_partitions)
+        listed, total = assign_shards(unique_urls(df), 10)
+        assert total == len(rows)
+        assert {r.uid: r.shard for r in listed.collect()} == expected
+    urls_dir = str(tmp_path / "url_list")
+    write_url_list(listed, urls_dir, total)
+    for shard in range(-(-len(rows) // 10)):  # one directory per shard, its uids in order
+        got = pq.read_table(shard_dir(urls_dir, shard), partitioning=None).column("uid").to_pylist()
+        assert got == [u for u in in_order if expected[u] == shard]
+
+
+def test_bucket_offsets_follow_spark_string_order():
+    """Offsets are the sizes of all smaller buckets, in UTF-8 byte order (Spark's string order)."""
+    offsets = bucket_offsets({"b": 2, "a": 3, "\u00e9": 1, "z": 4, "Z": 5})
+    assert offsets == {"Z": 0, "a": 5, "b": 8, "z": 10, "\u00e9": 14}
+    assert bucket_offsets({}) == {}
 
 
 def test_failure_reasons_are_the_same_rule_in_python_and_spark(spark):
@@ -201,7 +216,15 @@ def test_failure_reasons_are_the_same_rule_in_python_and_spark(spark):
              ("failed_to_download", "unknown url type: 'notaurl'"), ("failed_to_download", "hash mismatch"),
              ("failed_to_download", "<urlopen error [SSL: CERTIFICATE_VERIFY_FAILED] ...>"),
              ("failed_to_download", "something else"), ("failed_to_resize", "OpenCV(4.x) error"),
-             ("failed_to_download", None)]
+             ("failed_to_download", None),
+             ("failed_to_download", "HTTP Error 301: The HTTP server returned a redirect error that would lead to "
+                                    "an infinite loop.\nThe last 30x error message was:\nMoved Permanently"),
+             ("failed_to_download", "redirect loop: more than 10 redirects from http://a/"),
+             ("failed_to_download", "empty body: the server sent 0 bytes"),
+             ("failed_to_resize", "OpenCV(4.9) error: (-215:Assertion failed) !buf.empty() in function 'imdecode_'"),
+             ("failed_to_download", "body too large: more than 5 bytes"),
+             ("failed_to_download", "timed out: shard deadline passed before this image was requested"),
+             ("failed_to_download", "redirect to a ftp: URL refused (ftp://x/)")]
     from pyspark.sql import functions as F
 
     df = spark.createDataFrame(cases, "status string, error_message string")
@@ -210,6 +233,8 @@ def test_failure_reasons_are_the_same_rule_in_python_and_spark(spark):
     assert got == [failure_reason(s, m) for s, m in cases]
     assert got[1] == ("http_404", 404) and got[3] == ("timeout", None) and got[9] == ("opt_out", None)
     assert got[14] == ("download_error", None) and got[15] == ("resize_error", None)
+    assert got[17:] == [("redirect_loop", None), ("redirect_loop", None), ("empty_body", None), ("empty_body", None),
+                        ("body_too_large", None), ("shard_deadline", None), ("bad_url", None)]
 
 
 def test_cli_flags_become_a_validated_config(tmp_path):

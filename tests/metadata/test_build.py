@@ -216,7 +216,7 @@ def test_spark_engine_equals_local_engine(spark_build):
 @pytest.mark.spark
 def test_outputs_through_hadoop_file_system(spark, spark_build, tmp_path, monkeypatch):
     config, result = spark_build
-    monkeypatch.setattr(B, "_is_local", lambda path: False)  # take the remote (Hadoop FS) branch
+    monkeypatch.setattr(B, "is_local", lambda path: False)  # take the remote (Hadoop FS) branch
     target = tmp_path / "remote" / "metadata.parquet"
     remote = B.BuildConfig(**{**config.__dict__, "output": f"file://{target}"})
     B.write_outputs(result, remote, spark)

@@ -7,6 +7,7 @@ import bz2
 import pytest
 
 from curation.metadata.sources import wikitext as W
+from curation.metadata.sources.dumpio import DumpReader, probe_local
 from curation.metadata.sources.export_xml import DumpPage, page_xml, write_dump
 
 from .corpus import EN_PAGES
@@ -16,8 +17,8 @@ def test_dump_splits_into_one_record_per_page_also_for_multistream_bz2(tmp_path)
     path = str(tmp_path / "d.xml.bz2")
     write_dump(path, EN_PAGES, "en", pages_per_stream=2)
     assert bz2.decompress(open(path, "rb").read()).count(b"<page>") == len(EN_PAGES)
-    with W.open_text(path) as stream:
-        records = list(W.iter_records(stream, chunk_chars=97))  # tiny chunks: pages cross chunk borders
+    with open(path, "rb") as raw:
+        records = list(DumpReader(raw, path, chunk_bytes=97).records())  # tiny chunks: pages cross chunk borders
     pages = [W.page_from_record(r) for r in records]
     assert pages[-1] is None  # "</mediawiki>" footer
     assert [p.title for p in pages[:-1]] == [p.title for p in EN_PAGES]
@@ -52,7 +53,7 @@ def test_siteinfo_namespaces_and_case(tmp_path):
     assert W.parse_siteinfo("no siteinfo here") == W.DEFAULT_SITEINFO
     path = str(tmp_path / "d.xml")
     write_dump(path, EN_PAGES[:1], "en")
-    assert W.parse_siteinfo(W.read_head(path)).first_letter_case is True
+    assert W.parse_siteinfo(probe_local(path).head).first_letter_case is True
 
 
 @pytest.mark.parametrize("raw, want", [
@@ -90,3 +91,31 @@ def test_article_text_tables_headings_external_links_and_entities():
     assert lines[-1] == "a\xa0b &"
     assert "NOTOC" not in article.text and "cap" not in article.text and "x^2" not in article.text
     assert article.links == {"Cat", "Linked"}  # links inside templates count as links
+
+
+@pytest.mark.parametrize("wikitext", [
+    "[[画像:Tokyo.jpg|right|thumb|300px|東京の夜景]] 本文",  # jawiki alias, not in <siteinfo>
+    "[[Bild:Berlin.png|mini|hochkant=1.2|Berlin]] 本文",  # dewiki alias
+    "[[Unbekannt:Karte|thumb|left|alt=Karte|Bildtext]] 本文",  # unknown prefix: the image options tell
+    "[[Xyz:Plan.svg|Bildtext]] 本文",  # unknown prefix: the file extension tells
+])
+def test_file_links_with_unknown_or_alias_prefixes_never_reach_the_text(wikitext):
+    text = W.wikitext_to_text(wikitext, W.parse_siteinfo("", "ja"))
+    assert text.strip() == "本文"
+
+
+def test_a_label_that_is_not_an_image_option_keeps_an_article_link():
+    assert W.wikitext_to_text("[[Star Wars: Episode IV|the film]] and [[Ab:c|d]]").split() == ["the", "film", "and",
+                                                                                               "d"]
+
+
+def test_table_markup_the_parser_leaves_as_text_is_removed():
+    # a cell whose closing "|" comes from a template, a table inside a template argument,
+    # inline CSS with hex colours and pixel sizes, a stray closing tag
+    wikitext = ('{| class="wikitable"\n|-\n| colspan="5" {{CMain}}\n|bgcolor=white colspan="3" {{n/a|}}\n|}\n'
+                "{{bartable|x|\n{| style=\"border: 1px solid #fff3f3;\"\n| align=center | kept\n|}}}\n"
+                "Text border: 1px solid; width: 15px; kept #a0b1c2 too</div>")
+    words = W.wikitext_to_text(wikitext).split()
+    assert words == ["Text", "kept", "too"]
+    raw = 'style="border:1px solid #ccc" | Cell\n{| border=1\n|-\n! scope="col" | Head\n|}\nbgcolor=#fff3f3 width=15px'
+    assert W.strip_table_markup(raw).split() == ["Cell", "Head"]

@@ -154,6 +154,11 @@ def test_resume_refuses_a_different_layout(demo_roots):
                            load_images=False)
     with pytest.raises(ValueError, match="world_size"):
         other.load_state_dict(state)
+    # a position saved under another deal (an older loader, or --balance rows) is refused too
+    for plan in ("", "deal-v1/yield/4/1"):
+        with pytest.raises(ValueError, match="plan"):
+            ds.load_state_dict({**state, "plan": plan})
+    ds.load_state_dict(state)
 
 
 def test_missing_columns_fail_before_any_work(tmp_path):

@@ -52,3 +52,27 @@ def test_torchrun_parquet_resume_gives_the_same_data_order(demo_roots, tmp_path)
     assert second["steps"] == 16 and second["finished"]
     assert _orders(part) == _orders(full)
     assert {e for _, e, _ in _orders(full)[0]} == {0, 1}
+
+
+def test_torchrun_one_epoch_trains_the_epoch_sample_exactly_once(uneven_roots, tmp_path):
+    """2 ranks × 2 workers, one epoch over row groups of 1–90 rows. The plan (the trainer's own data
+    path) has the ranks run dry at different steps and every worker end on a partial batch — what an
+    epoch ending with the first rank, or workers dropping their last batch, would lose. The union
+    of the uids the two ranks trained is the curated table, each uid once."""
+    from collections import Counter
+
+    from training.coverage import epoch_sample, plan_epoch
+    from training.reader import DataConfig, shared_plan
+
+    root = uneven_roots["parquet"]
+    data = DataConfig(table=f"{root}/curated", seed=5, block_units=4)  # the launcher's defaults
+    sample = sorted(u for u, _ in epoch_sample(data, shared_plan(data), 0))
+    cov = plan_epoch(data, world_size=2, num_workers=2, batch_size=8)
+    assert cov.ok and len({len(r.step_sizes) for r in cov.ranks}) == 2
+    assert all(w.samples % 8 for r in cov.ranks for w in r.workers)
+    out = str(tmp_path / "epoch")
+    summary = _torchrun(root, out, "--mode", "offline", "--epochs", "1", "--workers", "2", "--data-seed", "5")
+    trained = Counter(u for rank in _orders(out) for _, _, uids in rank for u in uids)
+    assert max(trained.values()) == 1
+    assert sorted(trained) == sample
+    assert summary["samples"] == len(sample) and summary["steps"] == max(len(r.step_sizes) for r in cov.ranks)

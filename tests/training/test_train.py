@@ -85,3 +85,26 @@ def test_cosine_schedule():
     assert cosine_lr(3, 1.0, 4, 20) == pytest.approx(1.0)
     assert cosine_lr(12, 1.0, 4, 20) == pytest.approx(0.5)
     assert cosine_lr(25, 1.0, 4, 20) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_one_epoch_trains_the_whole_sample_once(uneven_roots, tmp_path, drop_last):
+    """Row groups of 1–90 rows, 2 workers ending on partial batches: one epoch trains every curated
+    sample exactly once (a smaller last step); with drop_last only that short last step is skipped."""
+    from collections import Counter
+
+    from training.coverage import epoch_sample
+    from training.reader import shared_plan
+
+    data = DataConfig(table=f"{uneven_roots['parquet']}/curated", seed=5, block_units=2)
+    sample = {u for u, _ in epoch_sample(data, shared_plan(data), 0)}
+    out = str(tmp_path / "run")
+    summary = train(_cfg(uneven_roots["parquet"], out, data=data, epochs=1, max_steps=None, workers=2,
+                         drop_last=drop_last))
+    trained = Counter(u for _, _, uids in _order(out) for u in uids)
+    assert max(trained.values()) == 1 and summary["epoch"] == 1 and summary["finished"]
+    n, b = len(sample), 16
+    if drop_last:
+        assert set(trained) < sample and len(sample) - len(trained) == n % b and summary["steps"] == n // b
+    else:
+        assert set(trained) == sample and summary["samples"] == n and summary["steps"] == -(-n // b)

@@ -13,6 +13,7 @@ t     article title, ""           1 per article (main namespace, not redirect)
 l     linked article title, ""    number of articles linking to it
 r     redirect title, target      1
 s     statistic name, ""          count (records, pages, articles, ...)
+f     file path, field            a truncated file's report (pages, bytes kept)
 ====  ==========================  =========================================
 
 Summing ``n`` over equal ``(lang, kind, a, b)`` gives the language's count tables.
@@ -28,13 +29,16 @@ from curation.metadata.sources.wikitext import (
     DEFAULT_SITEINFO,
     PageParseError,
     SiteInfo,
+    WikitextParseError,
     normalize_title,
     page_from_record,
     parse_article,
 )
 
-UNIGRAM, BIGRAM, TITLE, LINK, REDIRECT, STAT = "u", "b", "t", "l", "r", "s"
-KINDS = (UNIGRAM, BIGRAM, TITLE, LINK, REDIRECT, STAT)
+UNIGRAM, BIGRAM, TITLE, LINK, REDIRECT, STAT, FILE = "u", "b", "t", "l", "r", "s", "f"
+KINDS = (UNIGRAM, BIGRAM, TITLE, LINK, REDIRECT, STAT, FILE)
+# Fields of a truncated file's report (kind "f"), as in dumpio.FileReport
+FILE_FIELDS = ("pages", "xml_bytes", "compressed_bytes")
 # Statistics (kind "s")
 RECORDS_WITHOUT_PAGE = "records_without_page"  # dump header/footer
 PAGES, ARTICLES, REDIRECTS, OTHER_NAMESPACES = "pages", "articles", "redirects", "other_namespaces"
@@ -74,8 +78,11 @@ def count_segments(segments: list[list[str]], lang: str, buf: CountBuffer) -> No
 
 
 def count_record(record: str, lang: str, buf: CountBuffer, site: SiteInfo = DEFAULT_SITEINFO,
-                 no_space: bool | None = None) -> None:
-    """Count one ``</page>``-delimited record of a MediaWiki XML dump."""
+                 no_space: bool | None = None, segmenter: str | None = None) -> None:
+    """Count one ``</page>``-delimited record of a MediaWiki XML dump.
+
+    Only a malformed record (XML or wikitext that its parser rejects) is counted as
+    ``bad_records`` and skipped; anything else (a missing package, a bug) propagates."""
     try:
         page = page_from_record(record)
     except PageParseError:
@@ -96,10 +103,10 @@ def count_record(record: str, lang: str, buf: CountBuffer, site: SiteInfo = DEFA
         return
     try:
         article = parse_article(page, site)
-        segments = tokenize(article.text, lang, no_space)
-    except Exception:  # noqa: BLE001 - pathological markup (parser errors, recursion): counted, never fatal
+    except WikitextParseError:
         buf.add(lang, STAT, BAD_RECORDS)
         return
+    segments = tokenize(article.text, lang, no_space, segmenter)
     buf.add(lang, STAT, ARTICLES)
     if validate_entry(page.title) is None:
         buf.add(lang, TITLE, page.title)
@@ -110,13 +117,21 @@ def count_record(record: str, lang: str, buf: CountBuffer, site: SiteInfo = DEFA
     count_segments(segments, lang, buf)
 
 
-def count_text_line(line: str, lang: str, buf: CountBuffer, no_space: bool | None = None) -> None:
+def count_file_report(report, lang: str, buf: CountBuffer) -> None:
+    """Rows (kind ``f``) telling what was kept of a truncated file (``dumpio.FileReport``)."""
+    if report.truncated:
+        for name in FILE_FIELDS:
+            buf.add(lang, FILE, report.path, name, int(getattr(report, name)))
+
+
+def count_text_line(line: str, lang: str, buf: CountBuffer, no_space: bool | None = None,
+                    segmenter: str | None = None) -> None:
     """Count one line of pre-extracted plain text (WikiExtractor ``<doc>`` markers skipped)."""
     stripped = line.strip()
     if not stripped or stripped.startswith("<doc ") or stripped == "</doc>":
         return
     buf.add(lang, STAT, TEXT_LINES)
-    count_segments(tokenize(stripped, lang, no_space), lang, buf)
+    count_segments(tokenize(stripped, lang, no_space, segmenter), lang, buf)
 
 
 TITLE_RANKING_VIEWS, TITLE_RANKING_LINKS = "page_views", "in_links"
@@ -127,7 +142,8 @@ class LanguageSummary:
 
     def __init__(self, lang: str, no_space: bool, segmenter: str, tokens: int = 0,
                  unigram_types: int = 0, bigram_types: int = 0, title_candidates: int = 0,
-                 title_ranking: str | None = None, stats: dict[str, int] | None = None):
+                 title_ranking: str | None = None, stats: dict[str, int] | None = None,
+                 truncated_files: dict[str, dict[str, int]] | None = None):
         self.lang = lang
         self.no_space = no_space
         self.segmenter = segmenter
@@ -137,9 +153,13 @@ class LanguageSummary:
         self.title_candidates = title_candidates
         self.title_ranking = title_ranking
         self.stats = dict(stats or {})
+        self.truncated_files = {k: dict(sorted(v.items())) for k, v in sorted((truncated_files or {}).items())}
 
     def to_dict(self) -> dict:
-        return {"no_space": self.no_space, "segmenter": self.segmenter, "tokens": self.tokens,
-                "unigram_types": self.unigram_types, "bigram_types": self.bigram_types,
-                "title_candidates": self.title_candidates, "title_ranking": self.title_ranking,
-                "pages": dict(sorted(self.stats.items()))}
+        out = {"no_space": self.no_space, "segmenter": self.segmenter, "tokens": self.tokens,
+               "unigram_types": self.unigram_types, "bigram_types": self.bigram_types,
+               "title_candidates": self.title_candidates, "title_ranking": self.title_ranking,
+               "pages": dict(sorted(self.stats.items()))}
+        if self.truncated_files:
+            out["truncated_files"] = self.truncated_files
+        return out

@@ -2,10 +2,19 @@
 
 Data flow (nothing per page ever reaches the driver):
 
-1. dump files are read with Spark's text source split on ``</page>`` (Hadoop splits
-   bzip2 dumps, multistream or not, across tasks; plain-text inputs are read by line);
+0. the driver probes every dump from its two ends (``dumpio.probe_dump`` on bytes read through
+   Hadoop's FileSystem, the same function the local engine runs): not MediaWiki XML, bad
+   encodings and cut files fail here, before any work; the decoded head gives ``<siteinfo>``;
+1. complete UTF-8 dumps are read with Spark's text source split on ``</page>`` (Hadoop splits
+   bzip2 dumps, multistream or not, across tasks), as bytes decoded strictly in the task;
+   gzip files (not splittable anyway), UTF-16 files and, with ``--allow-truncated``, cut files
+   are read in one Python task each by ``dumpio.DumpReader`` (through ``pyarrow.fs`` for
+   non-local URIs), which gives the same records and keeps the complete pages of a cut file;
+   plain-text inputs are read by line;
 2. ``mapInArrow`` runs ``counting.count_record`` on every record and pre-aggregates in a
-   bounded buffer per task; one ``groupBy(lang, kind, a, b).sum(n)`` gives all count tables;
+   bounded buffer per task; one ``groupBy(lang, kind, a, b).sum(n)`` gives all count tables.
+   Errors raised in tasks (a missing package, undecodable bytes) reach the caller as the same
+   ``DumpError``/``MissingDependencyError`` the local engine raises;
 3. selection needs per-language quotas (small, collected), then a window per language keeps
    only the top ``limit`` candidates, which are collected and ranked by the same pure
    functions as the local engine (``selection.rank_*``).
@@ -16,12 +25,29 @@ to reach the PMI threshold are pruned before the joins (``max_word_count_for_pmi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from urllib.parse import urlparse
 
 import pandas as pd
 import pyarrow as pa
 
 from curation.metadata.sources import counting as C
+from curation.metadata.sources.deps import MissingDependencyError
+from curation.metadata.sources.dumpio import (
+    PAGE_END,
+    DumpError,
+    DumpProbe,
+    DumpReader,
+    TruncatedDumpError,
+    end_ranges,
+    iter_text_lines,
+    open_raw,
+    probe_dump,
+    text_file_cut,
+    truncated_error,
+)
 from curation.metadata.sources.pageviews import parse_pageview_line
 from curation.metadata.sources.selection import (
     bigram_pmi,
@@ -31,40 +57,90 @@ from curation.metadata.sources.selection import (
     rank_unigrams,
 )
 from curation.metadata.sources.tokenize import is_no_space, segmenter_name
-from curation.metadata.sources.wikitext import PAGE_END, SiteInfo, parse_siteinfo
+from curation.metadata.sources.wikitext import SiteInfo, parse_siteinfo
 from curation.metadata.table import MAX_ENTRY_CHARS
-from curation.spark.fs import read_head
+from curation.spark import fs
 
 COUNT_SCHEMA = "lang string, kind string, a string, b string, n long"
 VIEW_SCHEMA = "lang string, title string, n long"
 XML, TEXT = "xml", "text"
-HEAD_BYTES = 1 << 16  # enough for <siteinfo>
 _ARROW_COUNT_SCHEMA = pa.schema([("lang", pa.string()), ("kind", pa.string()), ("a", pa.string()),
                                  ("b", pa.string()), ("n", pa.int64())])
 _ARROW_VIEW_SCHEMA = pa.schema([("lang", pa.string()), ("title", pa.string()), ("n", pa.int64())])
 _BATCH_ROWS = 100_000
 
 
+# ---------------------------------------------------------------- files through Hadoop
+
+def read_ends(spark, path: str) -> tuple[bytes, bytes, int]:
+    """(first HEAD_BYTES, last TAIL_BYTES, size) of a file on any Hadoop file system: the bytes
+    ``dumpio.read_ends`` gives the local engine (``dumpio.end_ranges``)."""
+    size = fs.path_bytes(spark, path)
+    head, tail = fs.read_ranges(spark, path, end_ranges(size))
+    return head, tail, size
+
+
+def probe_file(spark, path: str) -> DumpProbe:
+    """``dumpio.probe_dump`` on a file read through Hadoop (the local engine's probe, same bytes)."""
+    return probe_dump(path, *read_ends(spark, path))
+
+
+_TASK_ERROR = re.compile(r"(TruncatedDumpError|DumpError|MissingDependencyError): ([^\n]+)")
+_ERRORS = {"TruncatedDumpError": TruncatedDumpError, "DumpError": DumpError,
+           "MissingDependencyError": MissingDependencyError}
+_UNDECODABLE = "undecodable bytes in a record of "
+
+
+def locate_error(spark, path: str, mode: str) -> None:
+    """Re-read one file on the driver with the local reader, which raises the exact error
+    (byte offset included) that a task could only report per record."""
+    with fs.open_input(spark, path) as raw:
+        if mode == XML:
+            for _ in DumpReader(raw, path).records():
+                pass
+        else:
+            for _ in iter_text_lines(raw, path):
+                pass
+
+
+@contextmanager
+def task_errors(spark, modes: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Turn a Spark job failure caused by one of the builder's errors back into that error."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - re-raised unchanged unless it carries a builder error
+        found = _TASK_ERROR.findall(str(exc))
+        if not found:
+            raise
+        name, message = found[-1]
+        if message.startswith(_UNDECODABLE) and modes:
+            where = urlparse(message[len(_UNDECODABLE):].split(" (", 1)[0]).path
+            for path, mode in modes.items():
+                if urlparse(path).path == where:  # Spark names files as file:///..., users as /...
+                    locate_error(spark, path, mode)
+        raise _ERRORS[name](message) from None
+
+
 # ---------------------------------------------------------------- counting
 
-def read_siteinfo(spark, paths: Sequence[str]) -> SiteInfo:
-    """``<siteinfo>`` of a dump, from the head of its first file (through Hadoop: any file system)."""
-    return parse_siteinfo(read_head(spark, paths[0], HEAD_BYTES, decompress=True).decode("utf-8", errors="ignore"))
-
-
 def read_inputs(spark, dumps: Mapping[str, Sequence[str]], plain_text: Mapping[str, Sequence[str]]):
-    """One DataFrame ``(lang, mode, value)``: dump records (``mode='xml'``) and text lines."""
+    """One DataFrame ``(lang, mode, value, path)`` of the files Hadoop reads: dump records
+    (``mode='xml'``) and text lines, ``value`` as the raw bytes (decoded in the task)."""
     from pyspark.sql import functions as F
 
     frames = []
     for lang, paths in sorted(dumps.items()):
-        frames.append(spark.read.option("lineSep", PAGE_END).text(list(paths))
-                      .select(F.lit(lang).alias("lang"), F.lit(XML).alias("mode"), "value"))
+        if paths:
+            frames.append(spark.read.option("lineSep", PAGE_END).text(list(paths))
+                          .select(F.lit(lang).alias("lang"), F.lit(XML).alias("mode"),
+                                  F.col("value").cast("binary").alias("value"), F.input_file_name().alias("path")))
     for lang, paths in sorted(plain_text.items()):
-        frames.append(spark.read.text(list(paths))
-                      .select(F.lit(lang).alias("lang"), F.lit(TEXT).alias("mode"), "value"))
+        if paths:
+            frames.append(spark.read.text(list(paths))
+                          .select(F.lit(lang).alias("lang"), F.lit(TEXT).alias("mode"),
+                                  F.col("value").cast("binary").alias("value"), F.input_file_name().alias("path")))
     if not frames:
-        raise ValueError("no dump or plain-text input")
+        return None
     out = frames[0]
     for frame in frames[1:]:
         out = out.unionByName(frame)
@@ -83,31 +159,72 @@ def _rows_to_batches(rows, schema: pa.Schema):
         yield pa.RecordBatch.from_arrays([pa.array(c, f.type) for c, f in zip(columns, schema)], schema=schema)
 
 
+def _decode(value: bytes, path: str) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DumpError(f"{_UNDECODABLE}{path} (byte {exc.start:,} of a record: {exc.reason})") from None
+
+
 def count_inputs(records, sites: Mapping[str, SiteInfo], no_space: Mapping[str, bool],
-                 max_keys: int = 1_000_000):
-    """``(lang, mode, value)`` -> aggregated count rows ``(lang, kind, a, b, n)`` (COUNT_SCHEMA)."""
+                 max_keys: int = 1_000_000, python_files=None, allow_truncated: bool = False,
+                 segmenters: Mapping[str, str] | None = None):
+    """Aggregated count rows ``(lang, kind, a, b, n)`` (COUNT_SCHEMA) of the Hadoop-read
+    ``records`` (``read_inputs``) and of ``python_files`` (a DataFrame ``(lang, mode, path)``
+    of files each read in one task by ``dumpio``)."""
     from pyspark.sql import functions as F
 
     sites = dict(sites)
     no_space = dict(no_space)
+    segmenters = dict(segmenters or {})
 
     def count_partition(batches):
         buf = C.CountBuffer(max_keys)
         for batch in batches:
             data = batch.to_pydict()
-            for lang, mode, value in zip(data["lang"], data["mode"], data["value"]):
+            for lang, mode, value, path in zip(data["lang"], data["mode"], data["value"], data["path"]):
                 if value is None:
                     continue
+                text = _decode(value, path)
                 if mode == XML:
-                    C.count_record(value, lang, buf, sites.get(lang, SiteInfo()), no_space.get(lang))
+                    C.count_record(text, lang, buf, sites.get(lang, SiteInfo()), no_space.get(lang),
+                                   segmenters.get(lang))
                 else:
-                    C.count_text_line(value, lang, buf, no_space.get(lang))
+                    C.count_text_line(text, lang, buf, no_space.get(lang), segmenters.get(lang))
                 if buf.full():
                     yield from _rows_to_batches(buf.drain(), _ARROW_COUNT_SCHEMA)
         yield from _rows_to_batches(buf.drain(), _ARROW_COUNT_SCHEMA)
 
-    return (records.mapInArrow(count_partition, COUNT_SCHEMA)
-            .groupBy("lang", "kind", "a", "b").agg(F.sum("n").alias("n")))
+    def read_files(batches):
+        buf = C.CountBuffer(max_keys)
+        for batch in batches:
+            data = batch.to_pydict()
+            for lang, mode, path in zip(data["lang"], data["mode"], data["path"]):
+                with open_raw(path) as raw:
+                    if mode == XML:
+                        reader = DumpReader(raw, path, allow_truncated=allow_truncated)
+                        for record in reader.records():
+                            C.count_record(record, lang, buf, sites.get(lang, SiteInfo()), no_space.get(lang),
+                                           segmenters.get(lang))
+                            if buf.full():
+                                yield from _rows_to_batches(buf.drain(), _ARROW_COUNT_SCHEMA)
+                        C.count_file_report(reader.report, lang, buf)
+                    else:
+                        for line in iter_text_lines(raw, path):
+                            C.count_text_line(line, lang, buf, no_space.get(lang), segmenters.get(lang))
+                            if buf.full():
+                                yield from _rows_to_batches(buf.drain(), _ARROW_COUNT_SCHEMA)
+        yield from _rows_to_batches(buf.drain(), _ARROW_COUNT_SCHEMA)
+
+    parts = []
+    if records is not None:
+        parts.append(records.mapInArrow(count_partition, COUNT_SCHEMA))
+    if python_files is not None:
+        parts.append(python_files.mapInArrow(read_files, COUNT_SCHEMA))
+    if not parts:
+        raise ValueError("no dump or plain-text input")
+    rows = parts[0] if len(parts) == 1 else parts[0].unionByName(parts[1])
+    return rows.groupBy("lang", "kind", "a", "b").agg(F.sum("n").alias("n"))
 
 
 def read_page_views(spark, paths: Sequence[str], langs: Sequence[str], max_keys: int = 1_000_000):
@@ -162,10 +279,13 @@ def _top_per_lang(df, limits_df, order_cols):
 class SparkCounts:
     """The count-source interface of the builder on a persisted count DataFrame."""
 
-    def __init__(self, spark, counts, views=None, no_space_extra: frozenset[str] = frozenset()):
+    def __init__(self, spark, counts, views=None, no_space_extra: frozenset[str] = frozenset(),
+                 segmenters: Mapping[str, str] | None = None, modes: Mapping[str, str] | None = None):
         from pyspark import StorageLevel
 
         self.spark = spark
+        self.segmenters = dict(segmenters or {})
+        self.modes = dict(modes or {})  # path -> xml/text, to locate errors raised in tasks
         self.counts = counts.persist(StorageLevel.MEMORY_AND_DISK)
         self.views = views.persist(StorageLevel.MEMORY_AND_DISK) if views is not None else None
         self.no_space_extra = no_space_extra
@@ -175,13 +295,48 @@ class SparkCounts:
     @classmethod
     def from_inputs(cls, spark, dumps: Mapping[str, Sequence[str]], plain_text: Mapping[str, Sequence[str]],
                     page_views: Sequence[str] = (), no_space_extra: frozenset[str] = frozenset(),
-                    max_keys: int = 1_000_000) -> SparkCounts:
+                    max_keys: int = 1_000_000, allow_truncated: bool = False,
+                    segmenters: Mapping[str, str] | None = None) -> SparkCounts:
+        """Probe every file on the driver (bad or cut files fail here), then set up the counts.
+
+        ``dumps``/``plain_text`` hold file paths (globs already expanded)."""
         langs = sorted(set(dumps) | set(plain_text))
-        sites = {lang: read_siteinfo(spark, paths) for lang, paths in dumps.items()}
+        sites: dict[str, SiteInfo] = {}
+        hadoop_dumps: dict[str, list[str]] = {}
+        hadoop_text: dict[str, list[str]] = {}
+        python_rows: list[tuple[str, str, str]] = []
+        modes: dict[str, str] = {}
+        for lang, paths in sorted(dumps.items()):
+            for path in paths:
+                probe = probe_file(spark, path)
+                if probe.truncated and not allow_truncated:
+                    raise truncated_error(probe)
+                sites.setdefault(lang, parse_siteinfo(probe.head, lang))
+                modes[path] = XML
+                if probe.hadoop_readable:
+                    hadoop_dumps.setdefault(lang, []).append(path)
+                else:
+                    python_rows.append((lang, XML, path))
+        for lang, paths in sorted(plain_text.items()):
+            for path in paths:
+                _, tail, size = read_ends(spark, path)
+                cut = text_file_cut(path, tail, size)
+                if cut:
+                    raise TruncatedDumpError(f"{path}: truncated: {cut}")
+                modes[path] = TEXT
+                if path.lower().endswith(".gz"):
+                    python_rows.append((lang, TEXT, path))
+                else:
+                    hadoop_text.setdefault(lang, []).append(path)
         no_space = {lang: is_no_space(lang, no_space_extra) for lang in langs}
-        counts = count_inputs(read_inputs(spark, dumps, plain_text), sites, no_space, max_keys)
+        python_files = None
+        if python_rows:
+            python_files = spark.createDataFrame(
+                spark.sparkContext.parallelize(python_rows, len(python_rows)), "lang string, mode string, path string")
+        counts = count_inputs(read_inputs(spark, hadoop_dumps, hadoop_text), sites, no_space, max_keys,
+                              python_files, allow_truncated, segmenters)
         views = read_page_views(spark, page_views, langs, max_keys) if page_views else None
-        return cls(spark, counts, views, no_space_extra)
+        return cls(spark, counts, views, no_space_extra, segmenters, modes)
 
     def close(self) -> None:
         self.counts.unpersist()
@@ -220,16 +375,23 @@ class SparkCounts:
             return self._summaries
         # One aggregation over one scan of the counts (a union of two scans would compute the
         # persisted counts twice, once per concurrent branch): stat rows keep their name.
-        key = F.when(F.col("kind") == C.STAT, F.col("a")).otherwise(F.lit("")).alias("a")
-        parts = (self.counts.groupBy("lang", "kind", key)
-                 .agg(F.count(F.lit(1)).alias("rows"), F.sum("n").alias("total")).collect())
+        keep = F.col("kind").isin(C.STAT, C.FILE)
+        key = F.when(keep, F.col("a")).otherwise(F.lit("")).alias("a")
+        field = F.when(F.col("kind") == C.FILE, F.col("b")).otherwise(F.lit("")).alias("b")
+        with task_errors(self.spark, self.modes):
+            parts = (self.counts.groupBy("lang", "kind", key, field)
+                     .agg(F.count(F.lit(1)).alias("rows"), F.sum("n").alias("total")).collect())
         if self.views is not None:
             self._views_langs = {r["lang"] for r in self.views.select("lang").distinct().collect()}
         per_lang: dict[str, dict] = {}
         stat_rows: dict[str, dict[str, int]] = {}
+        file_rows: dict[str, dict[str, dict[str, int]]] = {}
         for r in parts:
             if r["kind"] == C.STAT:
                 stat_rows.setdefault(r["lang"], {})[r["a"]] = int(r["total"])
+                per_lang.setdefault(r["lang"], {})
+            elif r["kind"] == C.FILE:
+                file_rows.setdefault(r["lang"], {}).setdefault(r["a"], {})[r["b"]] = int(r["total"])
                 per_lang.setdefault(r["lang"], {})
             else:
                 per_lang.setdefault(r["lang"], {})[r["kind"]] = (int(r["rows"]), int(r["total"]))
@@ -240,10 +402,10 @@ class SparkCounts:
             if C.TITLE in kinds:
                 ranking = C.TITLE_RANKING_VIEWS if lang in self._views_langs else C.TITLE_RANKING_LINKS
             out[lang] = C.LanguageSummary(
-                lang, no_space, segmenter_name(lang, no_space),
+                lang, no_space, segmenter_name(lang, no_space, self.segmenters.get(lang)),
                 tokens=kinds.get(C.UNIGRAM, (0, 0))[1], unigram_types=kinds.get(C.UNIGRAM, (0, 0))[0],
                 bigram_types=kinds.get(C.BIGRAM, (0, 0))[0], title_ranking=ranking,
-                stats=stat_rows.get(lang, {}))
+                stats=stat_rows.get(lang, {}), truncated_files=file_rows.get(lang, {}))
         self._summaries = out
         return out
 

@@ -9,9 +9,12 @@ Rules (MetaCLIP 2's n-gram tokenisation, made explicit):
   unspaced script (``curation.matching.is_cjk_or_similar``: CJK ideographs, Thai, Lao,
   Burmese, Khmer, Tibetan) is a word of its own, as in the reference tokenizer;
 - languages without spaces (:data:`NO_SPACE_LANGUAGES`): each whitespace-separated chunk
-  between breaks is cut into words by a real segmenter from PyPI (zh: jieba; ja: fugashi +
-  unidic-lite; th: PyThaiNLP newmm); whitespace is a hard break too, since a bigram joined
-  without a space across it could never match a text;
+  between breaks is cut into words by the segmenter of :data:`DEFAULT_SEGMENTER` (one table,
+  :data:`SEGMENTERS`, names every segmenter, its PyPI packages and what it does; MetaCLIP 2's
+  choices where they work offline): zh: jieba; ja: MeCab + IPAdic (fugashi, ``ipadic``);
+  th: PyThaiNLP newmm; km: khmer-nltk (CRF); lo: LaoNLP; my: burmesenlp (dictionary longest
+  match); bo/dz: Tibetan syllables (see :func:`tibetan_syllables`). Whitespace is a hard
+  break too, since a bigram joined without a space across it could never match a text;
 - a *segment* is a run of words with no hard break inside: bigrams are adjacent words of one
   segment. Numbers are words (the reference keeps them); a word longer than 256 characters
   is dropped and breaks its segment.
@@ -23,11 +26,14 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from curation.matching import is_cjk_or_similar
+from curation.metadata.sources.deps import require
 from curation.metadata.table import MAX_ENTRY_CHARS
 
 # MetaCLIP 2's list (hyphenated Wikipedia codes): bigrams are joined without a space.
@@ -38,11 +44,12 @@ NO_SPACE_LANGUAGES = METACLIP_NO_SPACE_LANGUAGES | frozenset({"wuu", "gan", "lzh
 
 Segmenter = Callable[[str], list[str]]
 _HAN = ("zh", "zh-classical", "zh-yue", "wuu", "gan", "lzh", "yue")
-# language -> segmenter name; languages without one fall back to whitespace chunks.
-SEGMENTER_FOR_LANGUAGE = {**{lang: "jieba" for lang in _HAN}, "ja": "fugashi", "ryu": "fugashi",
-                          "th": "pythainlp-newmm"}
 FALLBACK_SEGMENTER = "whitespace"
 _custom_segmenters: dict[str, tuple[str, Segmenter]] = {}
+# Characters that are punctuation (Unicode P*) but join syllables inside words: the Tibetan
+# tsheg and non-breaking tsheg. They are kept for these languages so the segmenter sees them.
+WORD_INTERNAL_PUNCTUATION = {"bo": "\u0f0b\u0f0c", "dz": "\u0f0b\u0f0c"}
+BOTOK_DIALECT_PACK_ENV = "WWCLIP_BOTOK_DIALECT_PACK"
 
 
 def normalize_lang(code: str) -> str:
@@ -66,8 +73,8 @@ _LAST_SCANNED = 0x3FFFF
 
 
 @functools.cache
-def _patterns() -> tuple[re.Pattern, re.Pattern]:
-    """(hard-break characters, unspaced-script letters) as compiled character classes."""
+def _scan() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(hard-break code points, unspaced-script letter code points)."""
     breaks, unspaced = [], []
     for cp in range(_LAST_SCANNED + 1):
         if 0xD800 <= cp <= 0xDFFF:
@@ -78,7 +85,15 @@ def _patterns() -> tuple[re.Pattern, re.Pattern]:
             breaks.append(cp)
         elif is_cjk_or_similar(ch) and cat[0] in "LMN":
             unspaced.append(cp)
-    return re.compile(_char_class(breaks)), re.compile(_char_class(unspaced))
+    return tuple(breaks), tuple(unspaced)
+
+
+@functools.cache
+def _patterns(keep: str = "") -> tuple[re.Pattern, re.Pattern]:
+    """(hard-break characters except ``keep``, unspaced-script letters) as compiled classes."""
+    breaks, unspaced = _scan()
+    kept = {ord(c) for c in keep}
+    return re.compile(_char_class([cp for cp in breaks if cp not in kept])), re.compile(_char_class(list(unspaced)))
 
 
 def _char_class(cps: list[int]) -> str:
@@ -104,61 +119,154 @@ def _valid_word(word: str) -> bool:
 # ---------------------------------------------------------------- segmenters
 
 def register_segmenter(lang: str, name: str, segmenter: Segmenter) -> None:
-    """Use ``segmenter`` (chunk -> words) for ``lang`` in this process (and mark it no-space
-    only if it is in NO_SPACE_LANGUAGES or passed as extra by the caller)."""
+    """Use ``segmenter`` (chunk -> words) for ``lang`` in this process only (tests, notebooks;
+    a Spark job picks segmenters by name from :data:`SEGMENTERS`, see ``--segmenter``)."""
     _custom_segmenters[normalize_lang(lang)] = (name, segmenter)
     get_segmenter.cache_clear()
 
 
 def _jieba() -> Segmenter:
-    import jieba
-
+    jieba = require("jieba", "jieba", "Chinese word segmentation")
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.initialize()
     return lambda chunk: tokenizer.lcut(chunk, HMM=True)
 
 
-def _fugashi() -> Segmenter:
-    import fugashi
+def _mecab_ipadic() -> Segmenter:
+    fugashi = require("fugashi", "fugashi", "MeCab for Japanese")
+    ipadic = require("ipadic", "ipadic", "the IPAdic dictionary for MeCab")
+    tagger = fugashi.GenericTagger(ipadic.MECAB_ARGS)
+    return lambda chunk: [word.surface for word in tagger(chunk)]
 
-    try:
-        tagger = fugashi.Tagger()
-    except RuntimeError:  # the full "unidic" package installed without its dictionary
-        import unidic_lite
 
-        tagger = fugashi.Tagger(f'-d "{unidic_lite.DICDIR}"')
+def _mecab_unidic_lite() -> Segmenter:
+    fugashi = require("fugashi", "fugashi", "MeCab for Japanese")
+    unidic_lite = require("unidic_lite", "unidic-lite", "the UniDic dictionary for MeCab")
+    tagger = fugashi.Tagger(f'-d "{unidic_lite.DICDIR}"')
     return lambda chunk: [word.surface for word in tagger(chunk)]
 
 
 def _pythainlp() -> Segmenter:
-    from pythainlp.tokenize import word_tokenize
+    tokenize = require("pythainlp.tokenize", "pythainlp", "Thai word segmentation")
+    return lambda chunk: tokenize.word_tokenize(chunk, engine="newmm", keep_whitespace=False)
 
-    return lambda chunk: word_tokenize(chunk, engine="newmm", keep_whitespace=False)
+
+def _khmer_nltk() -> Segmenter:
+    khmernltk = require("khmernltk", "khmer-nltk", "Khmer word segmentation")
+    logging.getLogger("khmer-nltk").setLevel(logging.WARNING)
+    return lambda chunk: khmernltk.word_tokenize(chunk, return_tokens=True)
 
 
-_FACTORIES: dict[str, Callable[[], Segmenter]] = {"jieba": _jieba, "fugashi": _fugashi,
-                                                  "pythainlp-newmm": _pythainlp}
+def _laonlp() -> Segmenter:
+    tokenize = require("laonlp.tokenize", "laonlp", "Lao word segmentation")
+    return tokenize.word_tokenize
+
+
+def _burmesenlp() -> Segmenter:
+    burmesenlp = require("burmesenlp", "burmesenlp", "Burmese word segmentation")
+    return burmesenlp.word_tokenize
+
+
+_TSHEG_SYLLABLE = re.compile("[^\u0f0b\u0f0c]+[\u0f0b\u0f0c]*|[\u0f0b\u0f0c]+")
+
+
+def tibetan_syllables(chunk: str) -> list[str]:
+    """Tibetan/Dzongkha syllables: each run up to and including its tsheg (U+0F0B, U+0F0C).
+
+    Tibetan writes a tsheg after every syllable, so syllables need no dictionary; a word of
+    two syllables is then a *bigram*, joined without a space, which restores the written form
+    (``བོད་`` + ``ཡིག`` -> ``བོད་ཡིག``). Used because botok, MetaCLIP 2's Tibetan segmenter,
+    downloads its dictionary at run time (see the ``botok`` segmenter for a local copy)."""
+    return _TSHEG_SYLLABLE.findall(chunk)
+
+
+def _botok() -> Segmenter:
+    """botok with a dialect pack already on disk (``$WWCLIP_BOTOK_DIALECT_PACK``, e.g. the
+    unpacked ``general`` pack of botok-data): botok would otherwise download it."""
+    path = os.environ.get(BOTOK_DIALECT_PACK_ENV)
+    if not path or not os.path.isdir(os.path.join(path, "dictionary")):
+        raise RuntimeError(f"the botok segmenter needs a local dialect pack: set {BOTOK_DIALECT_PACK_ENV} to an "
+                           "unpacked botok-data dialect pack directory (holding dictionary/); botok would "
+                           "otherwise download it, and the builder never uses the network")
+    require("botok", "botok", "Tibetan word segmentation")
+    from botok import WordTokenizer
+    from botok.config import Config
+
+    path = os.path.abspath(path)
+    tokenizer = WordTokenizer(config=Config(dialect_name=os.path.basename(path), base_path=os.path.dirname(path)))
+    return lambda chunk: [t.text for t in tokenizer.tokenize(chunk, split_affixes=False)]
+
+
+@dataclass(frozen=True)
+class SegmenterSpec:
+    """One word segmenter: its PyPI packages (all in the ``metadata`` extra) and its loader."""
+
+    name: str
+    packages: tuple[tuple[str, str], ...]  # (import name, PyPI name)
+    factory: Callable[[], Segmenter]
+    about: str
+
+
+SEGMENTERS: dict[str, SegmenterSpec] = {s.name: s for s in (
+    SegmenterSpec("jieba", (("jieba", "jieba"),), _jieba, "Chinese: jieba dictionary + HMM (MetaCLIP 2: ckip)"),
+    SegmenterSpec("mecab-ipadic", (("fugashi", "fugashi"), ("ipadic", "ipadic")), _mecab_ipadic,
+                  "Japanese: MeCab with IPAdic, as MetaCLIP 2 (keeps compounds such as 日本語, 美術館)"),
+    SegmenterSpec("mecab-unidic-lite", (("fugashi", "fugashi"), ("unidic_lite", "unidic-lite")),
+                  _mecab_unidic_lite, "Japanese: MeCab with UniDic (short units: 日本 + 語)"),
+    SegmenterSpec("pythainlp-newmm", (("pythainlp", "pythainlp"),), _pythainlp,
+                  "Thai: PyThaiNLP newmm dictionary maximal matching"),
+    SegmenterSpec("khmer-nltk", (("khmernltk", "khmer-nltk"),), _khmer_nltk,
+                  "Khmer: khmer-nltk CRF over Khmer character clusters (the model MetaCLIP 2 uses)"),
+    SegmenterSpec("laonlp", (("laonlp", "laonlp"),), _laonlp, "Lao: LaoNLP dictionary maximal matching, as MetaCLIP 2"),
+    SegmenterSpec("burmesenlp", (("burmesenlp", "burmesenlp"),), _burmesenlp,
+                  "Burmese: burmesenlp longest dictionary match over syllables (bundled lexicon)"),
+    SegmenterSpec("tibetan-syllables", (), lambda: tibetan_syllables,
+                  "Tibetan/Dzongkha: tsheg-delimited syllables (no dictionary, no download)"),
+    SegmenterSpec("botok", (("botok", "botok"),), _botok,
+                  "Tibetan/Dzongkha: botok with a local dialect pack ($WWCLIP_BOTOK_DIALECT_PACK), as MetaCLIP 2"),
+)}
+# language -> segmenter name; other no-space languages fall back to whitespace chunks.
+DEFAULT_SEGMENTER = {**{lang: "jieba" for lang in _HAN}, "ja": "mecab-ipadic", "ryu": "mecab-ipadic",
+                     "th": "pythainlp-newmm", "km": "khmer-nltk", "lo": "laonlp", "my": "burmesenlp",
+                     "bo": "tibetan-syllables", "dz": "tibetan-syllables"}
+# Kept for callers of the former name.
+SEGMENTER_FOR_LANGUAGE = DEFAULT_SEGMENTER
+
+
+def segmenter_for(lang: str, chosen: str | None = None) -> str:
+    """Name of the segmenter ``lang`` uses: ``chosen`` (validated), else the default, else fallback."""
+    if chosen is not None:
+        if chosen not in SEGMENTERS and chosen != FALLBACK_SEGMENTER:
+            raise ValueError(f"unknown segmenter {chosen!r} for {lang}; known: {', '.join(sorted(SEGMENTERS))}")
+        return chosen
+    return DEFAULT_SEGMENTER.get(lang, FALLBACK_SEGMENTER)
+
+
+def segmenter_modules(names) -> list[tuple[str, str, str]]:
+    """``(import name, PyPI name, purpose)`` of the packages the named segmenters need."""
+    return [(module, package, SEGMENTERS[name].about) for name in sorted(set(names)) if name in SEGMENTERS
+            for module, package in SEGMENTERS[name].packages]
 
 
 @functools.cache
-def get_segmenter(lang: str) -> tuple[str, Segmenter | None]:
+def get_segmenter(lang: str, name: str | None = None) -> tuple[str, Segmenter | None]:
     """(name, segmenter) for a no-space language, loaded once per process; (fallback, None)
     when no segmenter is known (chunks between whitespace and breaks are then the words)."""
-    if lang in _custom_segmenters:
+    if name is None and lang in _custom_segmenters:
         return _custom_segmenters[lang]
-    name = SEGMENTER_FOR_LANGUAGE.get(lang)
-    if name is None:
+    name = segmenter_for(lang, name)
+    if name == FALLBACK_SEGMENTER:
         return FALLBACK_SEGMENTER, None
-    return name, _FACTORIES[name]()
+    return name, SEGMENTERS[name].factory()
 
 
-def segmenter_name(lang: str, no_space: bool) -> str:
+def segmenter_name(lang: str, no_space: bool, chosen: str | None = None) -> str:
     if not no_space:
         return "spaces"
-    if lang in _custom_segmenters:
+    if chosen is None and lang in _custom_segmenters:
         return _custom_segmenters[lang][0]
-    return SEGMENTER_FOR_LANGUAGE.get(lang, FALLBACK_SEGMENTER)
+    return segmenter_for(lang, chosen)
 
 
 # ---------------------------------------------------------------- tokenisation
@@ -169,11 +277,13 @@ def _close(segment: list[str], segments: list[list[str]]) -> list[str]:
     return []
 
 
-def tokenize(text: str, lang: str, no_space: bool | None = None) -> list[list[str]]:
-    """Segments (lists of words) of ``text``; see the module docstring for the rules."""
+def tokenize(text: str, lang: str, no_space: bool | None = None, segmenter: str | None = None) -> list[list[str]]:
+    """Segments (lists of words) of ``text``; see the module docstring for the rules.
+
+    ``segmenter`` names an entry of :data:`SEGMENTERS` (default: the language's)."""
     if no_space is None:
         no_space = is_no_space(lang)
-    breaks, unspaced = _patterns()
+    breaks, unspaced = _patterns(WORD_INTERNAL_PUNCTUATION.get(lang, "") if no_space else "")
     text = breaks.sub("\n", unicodedata.normalize("NFC", text))
     segments: list[list[str]] = []
     if not no_space:
@@ -187,10 +297,10 @@ def tokenize(text: str, lang: str, no_space: bool | None = None) -> list[list[st
                     segment = _close(segment, segments)
             _close(segment, segments)
         return segments
-    _, segmenter = get_segmenter(lang)
+    _, split = get_segmenter(lang, segmenter)
     for line in text.split("\n"):
         for chunk in line.split():
-            words = segmenter(chunk) if segmenter is not None else [chunk]
+            words = split(chunk) if split is not None else [chunk]
             segment = []
             for word in words:
                 word = word.strip()

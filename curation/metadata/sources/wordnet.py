@@ -47,8 +47,9 @@ def wordnet_entries(paths: Sequence[str], data_dir: str | None = None) -> dict[s
     With ``data_dir`` (an existing ``wn`` data directory), the files are added to it and every
     lexicon already there is read too; ``paths`` may then be empty.
     """
-    import wn
+    from curation.metadata.sources.deps import require
 
+    wn = require("wn", "wn", "reading WordNet")
     for path in paths:
         if not os.path.exists(path):
             raise FileNotFoundError(f"WordNet file not found: {path}")
