@@ -5,10 +5,11 @@ Spark, streaming Arrow record batches and reducing each to per-language arrays i
 id, so its memory is bounded by the metadata and the scan's batch readahead, not by the rows.
 This writes a synthetic output root per size (embedded metadata; ``curated`` rows with uid,
 url, text, lang, 1-3 entry ids; rejects 5 % of the rows; Parquet row groups of 128k rows) and
-runs ``build_report`` in a fresh process per size, reporting wall time and the process's peak
-RSS (``ru_maxrss``) next to the same process's RSS after importing the report's modules.
+runs ``build_report`` ``--repeat`` times per size, each in a fresh process, reporting wall time
+and the process's peak RSS (``ru_maxrss``; median and max of the runs) next to the same
+process's RSS after importing the report's modules.
 
-    python -m benchmarks.driver.report_memory --sizes 100k,1m,10m
+    python -m benchmarks.driver.report_memory --sizes 100k,1m,10m --repeat 3
 """
 
 from __future__ import annotations
@@ -117,6 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", default="100k,1m,10m")
     p.add_argument("--tmp", default=None)
+    p.add_argument("--repeat", type=int, default=3, help="report runs per size (fresh process each)")
     p.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.child:
@@ -130,12 +132,19 @@ def main(argv: list[str] | None = None) -> None:
             t0 = time.perf_counter()
             write_root(root, SIZES[size])
             print(f"wrote {size} in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-        proc = subprocess.run([sys.executable, "-m", "benchmarks.driver.report_memory", "--child", root],
-                              capture_output=True, text=True, check=True)
+        runs = []
+        for _ in range(args.repeat):  # peak RSS varies run to run (allocator, readahead timing)
+            proc = subprocess.run([sys.executable, "-m", "benchmarks.driver.report_memory", "--child", root],
+                                  capture_output=True, text=True, check=True)
+            runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         curated_mb = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(root, "curated"))
                          for f in fs) / 2**20
+        peaks = sorted(r["peak_rss_mb"] for r in runs)
         results.append({"size": size, "rows": SIZES[size], "curated_parquet_mb": round(curated_mb, 1),
-                        **json.loads(proc.stdout.strip().splitlines()[-1])})
+                        "seconds_median": float(np.median([r["seconds"] for r in runs])),
+                        "rss_after_imports_mb": runs[0]["rss_after_imports_mb"],
+                        "peak_rss_mb_median": float(np.median(peaks)), "peak_rss_mb_max": peaks[-1],
+                        "peak_rss_mb_runs": [r["peak_rss_mb"] for r in runs]})
         print(json.dumps(results[-1]), file=sys.stderr)
     print(json.dumps({"results": results}, indent=2))
 

@@ -80,10 +80,12 @@ class ReportData:
 # ---------------------------------------------------------------- streaming reductions
 
 # Rows per scanned batch and how far the scan reads ahead: the report's memory is a few batches
-# of the columns it reads plus the per-language arrays, whatever the size of the tables
-# (pyarrow's defaults read up to 16 batches of 4 files ahead, and threaded scans read several
-# row groups at once: measured 518 MB peak RSS at 10M curated rows vs 273 MB at 1M; single-
-# threaded with short readahead the peak stays flat, see benchmarks/driver/report_memory.py).
+# of the columns it reads plus the per-language arrays, whatever the size of the tables.
+# pyarrow's defaults read up to 16 batches of 4 files ahead, threaded scans decode several row
+# groups at once, and Parquet "pre-buffering" fetches the wanted columns of *every* row group of
+# a file before the first batch (the whole file: peak RSS 570 MB at 10M curated rows in one
+# file vs 246 MB at 100k). Single-threaded, short readahead, no pre-buffering: one row group at
+# a time, measured flat from 1M to 10M rows (benchmarks/driver/RESULTS.md).
 SCAN_BATCH_ROWS = 65_536
 SCAN_BATCH_READAHEAD = 2
 SCAN_FRAGMENT_READAHEAD = 1
@@ -91,8 +93,12 @@ SCAN_FRAGMENT_READAHEAD = 1
 
 def scan(dataset: ds.Dataset, columns: list[str]):
     """Record batches of ``columns``, one row group at a time (see ``SCAN_BATCH_ROWS``)."""
+    options = {}
+    if isinstance(getattr(dataset, "format", None), ds.ParquetFileFormat):
+        options["fragment_scan_options"] = ds.ParquetFragmentScanOptions(pre_buffer=False)
     return dataset.to_batches(columns=columns, batch_size=SCAN_BATCH_ROWS, batch_readahead=SCAN_BATCH_READAHEAD,
-                              fragment_readahead=SCAN_FRAGMENT_READAHEAD, use_threads=False)
+                              fragment_readahead=SCAN_FRAGMENT_READAHEAD, use_threads=False, **options)
+
 
 def _grow(store: dict[str, np.ndarray], lang: str, size: int) -> np.ndarray:
     arr = store.get(lang)
