@@ -12,8 +12,10 @@ rename window in which a second run could slip in.
   starts** (a second run is refused in well under a second); Hadoop-only paths (HDFS, S3, DBFS
   and, under ``spark-submit`` or on Databricks, paths without a scheme) go through Hadoop's
   FileSystem API once the session exists.
-- A lock whose owner is a dead process on this host (crash, ``kill -9``) is taken over, by
-  moving it aside and checking that what was moved is still that dead owner's lock.
+- A lock whose owner is a dead process on this host (crash, ``kill -9``) is taken over: under
+  an exclusive ``flock`` of the output directory, the lock is checked to be still that dead
+  owner's and replaced by ours in one ``os.replace`` (local disks; on Hadoop file systems it is
+  moved aside, checked, and ours created: best effort).
 - An empty or unreadable lock, or one held by another host, is never taken silently: the error
   says so and names ``--break-lock``, which removes whatever lock is there and takes it.
 - Releasing removes the lock only if it is still this run's (same token).
@@ -110,6 +112,33 @@ class _LocalFiles:
         except FileNotFoundError:
             return None
 
+    def replace_if(self, path: str, expected: bytes, data: bytes) -> bool:
+        """Replace the lock ``path`` by one holding ``data`` if it still holds ``expected`` (a
+        dead run's lock, or one being broken); False if it changed or is gone.
+
+        Take-overs hold an exclusive ``flock`` on the output directory while they check and
+        replace, so two runs that judged the same stale lock cannot both take it: the second
+        finds the first one's lock. The replacement is one ``os.replace`` (no moment without a
+        lock), and the kernel drops the ``flock`` if the process dies."""
+        import fcntl
+
+        tmp = f"{path}.{uuid.uuid4().hex}.new"
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        fd = os.open(self.root, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if self.read(path) != expected:
+                return False
+            os.replace(tmp, path)
+            return True
+        finally:
+            os.close(fd)  # releases the flock
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(tmp)
+
     def move(self, src: str, dst: str) -> bool:
         try:
             os.rename(src, dst)
@@ -154,6 +183,13 @@ class _HadoopFiles:
     def read(self, path: str) -> bytes | None:
         text = self.fs.read_text(self.spark, path)
         return None if text is None else text.encode("utf-8")
+
+    def replace_if(self, path: str, expected: bytes, data: bytes) -> bool:
+        """Best effort on Hadoop file systems (no ``flock``): move the judged lock aside, put it
+        back if it was not the one judged, else create ours. Two runs taking over the same
+        stale lock at the same instant can both succeed here; see README, "what is guaranteed"."""
+        _take_away(self, path, expected)
+        return self.create_exclusive(path, data)
 
     def move(self, src: str, dst: str) -> bool:
         hfs, jsrc = self.fs.hadoop_fs(self.spark, src)
@@ -246,7 +282,8 @@ def acquire_lock(spark, root: str, owner: dict, break_lock: bool = False, *, loc
         if break_lock:
             log.warning("breaking the lock %s (%s) as asked (%s)", path,
                         _describe(holder) if holder else f"{len(raw)} unreadable bytes", BREAK_FLAG)
-            _take_away(files, path, raw)
+            if files.replace_if(path, raw, data):
+                return
             continue
         if holder is None:
             raise LockError(
@@ -258,7 +295,8 @@ def acquire_lock(spark, root: str, owner: dict, break_lock: bool = False, *, loc
                 f"output {root} is locked by another run{where} ({_describe(holder)}); two runs must not "
                 f"write the same output. If that run is gone, re-run with {BREAK_FLAG}")
         log.warning("taking over the lock %s of a process that no longer runs (%s)", path, _describe(holder))
-        _take_away(files, path, raw)
+        if files.replace_if(path, raw, data):
+            return
     raise LockError(f"could not lock {root}: the lock {path} keeps changing (several runs starting at once?)")
 
 
