@@ -34,7 +34,8 @@ import pyarrow.dataset as pads
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from curation.layout import STATS_FILE
+from curation.commits import is_hidden, manifest_problem, parse_manifest, uncommitted_message
+from curation.layout import STATS_FILE, SUCCESS_FILE
 
 log = logging.getLogger(__name__)
 
@@ -198,13 +199,46 @@ def _read_footers(fs: pafs.FileSystem, paths: Sequence[str], key_column: str | N
         return list(pool.map(lambda p: _footer(fs, p, key_column), paths))
 
 
+def _data_files(fs: pafs.FileSystem, root: str) -> dict[str, int]:
+    """``{path relative to root: size}`` of the data files below ``root`` (hidden paths skipped)."""
+    base = root.rstrip("/") + "/"
+    out = {}
+    for info in fs.get_file_info(pafs.FileSelector(root, recursive=True)):
+        rel = info.path[len(base):] if info.path.startswith(base) else info.base_name
+        if info.type == pafs.FileType.File and not is_hidden(rel):
+            out[rel] = int(info.size)
+    return out
+
+
+def parquet_commit_problem(fs: pafs.FileSystem, root: str, uri: str) -> str | None:
+    """Why the Parquet directory ``root`` must not be read (None: read it), as the Spark jobs
+    decide (``curation.commits``): a marker whose manifest differs from the files, or no marker
+    on a table of a curation output root (``_stats.json`` beside it: a write that did not
+    finish). A directory of another tool without a marker is read, with a warning."""
+    root = root.rstrip("/")
+    marker = f"{root}/{SUCCESS_FILE}"
+    if fs.get_file_info(marker).type == pafs.FileType.NotFound:
+        parent = root.rsplit("/", 1)[0] if "/" in root else "."
+        if fs.get_file_info(f"{parent}/{STATS_FILE}").type != pafs.FileType.NotFound:
+            return uncommitted_message(uri)
+        log.warning("%s has no _SUCCESS marker: it may be incomplete (reading it anyway)", uri)
+        return None
+    with fs.open_input_stream(marker) as f:
+        manifest = parse_manifest(f.read().decode("utf-8", errors="replace"))
+    if manifest is None:
+        return None
+    problem = manifest_problem(manifest, _data_files(fs, root))
+    return f"table at {uri} differs from its commit: {problem}. Re-run the stage that writes it" if problem else None
+
+
 def _parquet_snapshot(uri: str, key_column: str | None, fs: pafs.FileSystem | None = None) -> TableSnapshot:
     fs, root = (fs, uri) if fs is not None else filesystem(uri)
     info = fs.get_file_info(root)
     if info.type != pafs.FileType.Directory:
         raise ReaderError(f"Parquet table must be a directory of part files: {uri}")
-    if fs.get_file_info(f"{root.rstrip('/')}/_SUCCESS").type == pafs.FileType.NotFound:
-        log.warning("%s has no _SUCCESS marker: it may be incomplete (reading it anyway)", uri)
+    problem = parquet_commit_problem(fs, root, uri)
+    if problem is not None:
+        raise ReaderError(problem)
     dataset = pads.dataset(root, filesystem=fs, format="parquet", partitioning="hive")
     fragments = sorted(dataset.get_fragments(), key=lambda fr: fr.path)
     if not fragments:

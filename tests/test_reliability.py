@@ -90,11 +90,50 @@ def test_bad_files_fail_fast_naming_file_and_column(spark, hostile, tmp_path, ca
     assert not out.exists()
 
 
-def test_injected_worker_failures_do_not_change_any_table(spark, inputs, clean_run, tmp_path):
+def _failed_task_attempts(spark, group: str) -> dict[int, int]:
+    """Failed task attempts per stage of the jobs run under job group ``group`` (Spark's status
+    tracker: what the UI shows as failed tasks)."""
+    tracker = spark.sparkContext.statusTracker()
+    failed: dict[int, int] = {}
+    for job_id in tracker.getJobIdsForGroup(group):
+        job = tracker.getJobInfo(job_id)
+        for stage_id in job.stageIds if job else ():
+            info = tracker.getStageInfo(stage_id)
+            if info is not None and info.numFailedTasks:
+                failed[stage_id] = info.numFailedTasks
+    return failed
+
+
+def test_injected_worker_failures_happen_and_do_not_change_any_table(spark, inputs, clean_run, tmp_path):
+    """--inject-faults 0.6 must make first task attempts fail (counted by Spark, so the test
+    fails if the injection stops firing), and every table must equal the clean run's."""
     cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "faulty"),
                          output_partitions=2, inject_faults=0.6).validate()
-    run_curate(spark, cfg)
+    spark.sparkContext.setJobGroup("injected-faults", "curate with --inject-faults 0.6")
+    try:
+        run_curate(spark, cfg)
+    finally:
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    failed = _failed_task_attempts(spark, "injected-faults")
+    assert sum(failed.values()) >= 3 and len(failed) >= 2, failed  # several stages had to retry tasks
     assert table_digests(cfg.output) == clean_run["digests"]
+
+
+def test_the_failure_count_is_zero_without_injection(spark, tmp_path):
+    """The counter itself: a clean job counts no failed attempts, a failing one does."""
+    from curation.spark import faults
+
+    def first_attempt_fails(rows):
+        faults.maybe_fail_task(0.99, "probe")
+        return rows
+
+    spark.sparkContext.setJobGroup("probe-clean", "no faults")
+    spark.range(0, 100, 1, 4).rdd.mapPartitions(lambda rows: rows).count()
+    spark.sparkContext.setJobGroup("probe-faulty", "faults")
+    spark.range(0, 100, 1, 4).rdd.mapPartitions(first_attempt_fails).count()
+    spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+    assert _failed_task_attempts(spark, "probe-clean") == {}
+    assert sum(_failed_task_attempts(spark, "probe-faulty").values()) >= 3
 
 
 def test_stages_run_one_by_one_give_the_tables_of_the_fused_curate(spark, inputs, clean_run, tmp_path):
@@ -139,8 +178,9 @@ def test_local_checkpoint_is_released_after_curate(spark, inputs, tmp_path):
     assert _persisted_rdds(spark) == before
 
 
-def _curate_subprocess(cfg: CurationConfig, crash_at: str | None, *extra: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, WWCLIP_SPARK_LOG_LEVEL="ERROR")
+def _curate_subprocess(cfg: CurationConfig, crash_at: str | None, *extra: str,
+                       env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, WWCLIP_SPARK_LOG_LEVEL="ERROR", **(env_extra or {}))
     if crash_at:
         env["WWCLIP_CRASH_AT"] = crash_at
     cmd = [sys.executable, "-m", "curation", "curate", "--input", cfg.input, "--metadata", cfg.metadata,
@@ -167,6 +207,43 @@ def test_killed_mid_stage_then_resumed_gives_the_uninterrupted_tables(spark, inp
     assert table_digests(cfg.output) == clean_run["digests"]
     assert not os.listdir(os.path.join(cfg.output, "_tmp"))
     assert not os.path.exists(os.path.join(cfg.output, "_LOCK"))
+
+
+@pytest.mark.slow
+def test_crash_mid_copy_swap_on_an_object_store_no_reader_accepts_then_resume(spark, inputs, clean_run, tmp_path,
+                                                                              monkeypatch):
+    """A real run on a simulated object store (every rename copies file by file, then deletes)
+    is killed half way through moving ``matched`` into place. The half-copied table is refused
+    by every reader and by the next stage; re-running with --resume gives the clean tables."""
+    from curation import readers
+    from curation.layout import SUCCESS_FILE
+    from curation.report.data import collect
+    from curation.spark.tables import TableError
+    from training.reader import DataConfig, EpochReader
+
+    cfg = CurationConfig(input=inputs["input"], metadata=inputs["metadata"], output=str(tmp_path / "s3like"))
+    proc = _curate_subprocess(cfg, "matched:during_swap", "--allow-non-atomic-parquet",
+                              env_extra={"WWCLIP_RENAME": "copy"})
+    assert proc.returncode == 137, proc.stderr[-2000:]
+    matched = os.path.join(cfg.output, "matched")
+    copied = [f for _, _, fs in os.walk(matched) for f in fs if f.endswith(".parquet")]
+    assert copied and not os.path.exists(os.path.join(matched, SUCCESS_FILE))  # half there, uncommitted
+    with pytest.raises(TableError, match="not committed"):
+        read_table(spark, cfg.output, "matched", "parquet")
+    with pytest.raises(readers.ReaderError, match="not committed"):
+        EpochReader(DataConfig(table=matched), load_images=False)  # the training loader
+    assert "matched" not in json.load(open(os.path.join(cfg.output, "_stats.json")))["stages"]
+    assert set(collect(cfg.output).missing) >= {"entry_counts", "curated", "rejects"}  # the report
+    stage_cfg = CurationConfig(output=cfg.output, metadata=cfg.metadata, output_partitions=2,
+                               allow_non_atomic_parquet=True).validate()
+    with pytest.raises(TableError, match="not committed"):
+        run_stage(spark, stage_cfg, "count")  # the next stage refuses its input
+    monkeypatch.setenv("WWCLIP_RENAME", "copy")
+    resumed = CurationConfig(input=cfg.input, metadata=cfg.metadata, output=cfg.output, output_partitions=2,
+                             resume=True, allow_non_atomic_parquet=True).validate()
+    run_curate(spark, resumed)
+    assert table_digests(cfg.output) == clean_run["digests"]
+    assert readers.open_table(matched).num_rows == read_table(spark, cfg.output, "matched", "parquet").count()
 
 
 def test_resume_skips_completed_stages_and_reruns_changed_ones(spark, inputs, clean_run, tmp_path):

@@ -66,7 +66,8 @@ class WorkerSampler:
         while not self.stop.wait(self.interval):
             for p in me.children(recursive=True):
                 try:
-                    if "pyspark" in " ".join(p.cmdline()):
+                    # Python workers only: the JVM's command line names pyspark too (its jars)
+                    if p.name() != "java" and "pyspark" in " ".join(p.cmdline()):
                         t = p.cpu_times()
                         self.cpu[p.pid] = max(self.cpu.get(p.pid, 0.0), t.user + t.system)
                 except self.psutil.Error:

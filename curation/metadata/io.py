@@ -17,7 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curation.localfs import atomic_write
-from curation.metadata.table import METADATA_SCHEMA, Metadata, MetadataError, metadata_from_table, validate_metadata
+from curation.metadata.table import (
+    METADATA_SCHEMA,
+    Metadata,
+    MetadataError,
+    format_problems,
+    metadata_from_table,
+    validate_metadata,
+)
 
 DEFAULT_METADATA_FILE = "default_metadata.parquet"
 VERSION_KEY = b"metadata_version"
@@ -28,15 +35,56 @@ def default_metadata_path() -> str:
     return str(resources.files("curation.metadata") / DEFAULT_METADATA_FILE)
 
 
-def read_metadata(path: str | None = None) -> Metadata:
-    """Read a metadata table (Parquet file or directory; default: the embedded one)."""
+def read_metadata_table(path: str | None = None) -> pa.Table:
+    """The raw table of a metadata Parquet file or directory (default: the embedded one),
+    unchecked; a MetadataError when it is missing or not Parquet."""
     path = path or default_metadata_path()
     if not os.path.exists(path):
         raise MetadataError(f"metadata not found: {path}")
     try:
-        table = pq.read_table(path)
+        return pq.read_table(path)
     except (pa.ArrowInvalid, OSError) as exc:
         raise MetadataError(f"cannot read metadata table {path}: {exc}") from exc
+
+
+def _type_ok(expected: pa.DataType, actual: pa.DataType) -> bool:
+    """Any integer type for ``entry_id`` (int32 is what we write; int64 is what most tools
+    write), any string type for the text columns."""
+    if pa.types.is_integer(expected):
+        return pa.types.is_integer(actual)
+    return pa.types.is_string(actual) or pa.types.is_large_string(actual) or str(actual) == "string_view"
+
+
+def column_problems(table: pa.Table) -> list[str]:
+    """Problems of a metadata table's columns, before its rows are looked at: a column of the
+    wrong type, nulls in ``lang``/``entry_id``/``entry`` (a null ``source`` reads as ""),
+    strings that are not valid UTF-8. ``validate`` and ``curate`` both apply these."""
+    problems = []
+    for field in METADATA_SCHEMA:
+        if field.name not in table.column_names:
+            continue
+        actual = table.schema.field(field.name).type
+        if not _type_ok(field.type, actual):
+            kind = "an integer type" if pa.types.is_integer(field.type) else "a string type"
+            problems.append(f"column {field.name!r} has type {actual}, expected {kind} ({field.type})")
+        elif field.name != "source" and table.column(field.name).null_count:
+            problems.append(f"column {field.name!r} has {table.column(field.name).null_count} null(s)")
+        elif not pa.types.is_integer(field.type):
+            try:
+                table.column(field.name).validate(full=True)
+            except pa.ArrowInvalid as exc:
+                problems.append(f"column {field.name!r} is not valid UTF-8: {exc}")
+    return problems
+
+
+def read_metadata(path: str | None = None) -> Metadata:
+    """Read and validate a metadata table (Parquet file or directory; default: the embedded
+    one): the same checks as ``validate_metadata_file``, a MetadataError listing the problems."""
+    path = path or default_metadata_path()
+    table = read_metadata_table(path)
+    problems = column_problems(table)
+    if problems:
+        raise MetadataError(format_problems(problems, path))
     return metadata_from_table(table, path)
 
 
@@ -47,31 +95,16 @@ def write_metadata(metadata: Metadata, path: str) -> None:
 
 
 def validate_metadata_file(path: str) -> list[str]:
-    """All problems of a metadata Parquet file: unreadable, wrong column types, invalid UTF-8,
-    then everything :func:`validate_metadata` checks. Empty list = valid."""
+    """All problems of a metadata Parquet file: unreadable, column problems (types, nulls,
+    UTF-8), then everything :func:`validate_metadata` checks. Empty list = valid; exactly
+    the tables ``read_metadata`` (and so ``curate``) accepts."""
     if not os.path.exists(path):
         return [f"not found: {path}"]
     try:
-        table = pq.read_table(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        return [f"cannot read Parquet {path}: {exc}"]
-    problems = []
-    for field in METADATA_SCHEMA:
-        if field.name in table.column_names:
-            actual = table.schema.field(field.name).type
-            if actual != field.type and not (field.type == pa.string() and actual == pa.large_string()):
-                problems.append(f"column {field.name!r} has type {actual}, expected {field.type}")
-            if table.column(field.name).null_count:
-                problems.append(f"column {field.name!r} has {table.column(field.name).null_count} null(s)")
-    for name in ("lang", "entry", "source"):
-        if name in table.column_names:
-            try:
-                table.column(name).validate(full=True)
-            except pa.ArrowInvalid as exc:
-                problems.append(f"column {name!r} is not valid UTF-8: {exc}")
-    if problems:
-        return problems
-    return validate_metadata(table)
+        table = read_metadata_table(path)
+    except MetadataError as exc:
+        return [str(exc)]
+    return column_problems(table) or validate_metadata(table)
 
 
 def write_metadata_atomic(metadata: Metadata, path: str, version: str | None = None) -> None:

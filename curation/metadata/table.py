@@ -128,13 +128,20 @@ def validate_metadata(table: pa.Table) -> list[str]:
     return problems
 
 
+def format_problems(problems: Sequence[str], where: str, limit: int = 20) -> str:
+    """The message of a refused table: the count, up to ``limit`` problems, and the way out."""
+    shown = "\n  ".join(problems[:limit])
+    more = f"\n  ... and {len(problems) - limit} more" if len(problems) > limit else ""
+    return (f"invalid metadata in {where}: {len(problems)} problem(s)\n  {shown}{more}\n"
+            "(python -m curation.metadata clean IN OUT, or wwclip-curate --clean-metadata, drops or fixes "
+            "such entries and reports every change)")
+
+
 def metadata_from_table(table: pa.Table, where: str = "metadata") -> Metadata:
     """Validate and convert; raises MetadataError listing (up to 20) problems."""
     problems = validate_metadata(table)
     if problems:
-        shown = "\n  ".join(problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise MetadataError(f"invalid metadata in {where}: {len(problems)} problem(s)\n  {shown}{more}")
+        raise MetadataError(format_problems(problems, where))
     if "source" not in table.column_names:
         table = table.append_column("source", pa.array([""] * table.num_rows, pa.string()))
     table = table.sort_by([("lang", "ascending"), ("entry_id", "ascending")])

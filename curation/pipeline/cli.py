@@ -3,6 +3,7 @@ scripts and the thin ``jobs/<stage>.py`` scripts for ``spark-submit`` all end up
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 
@@ -33,20 +34,27 @@ def main(argv: list[str] | None = None, stage: str | None = None) -> int:
         stage, argv = argv[0], argv[1:]
     parser = build_parser(f"wwclip-{stage}", DESCRIPTIONS[stage], reads_input=stage in INPUT_STAGES)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from curation.pipeline.context import load_metadata
     from curation.pipeline.curate import METADATA_STAGES, run_curate, run_stage
     from curation.pipeline.summary import format_summary
-    from curation.spark.session import get_spark
+    from curation.spark.lock import OutputLock, local_path
+    from curation.spark.session import configure_logging, get_spark
 
     try:
         cfg = config_from_args(args)
+        configure_logging(cfg.log_level)
         metadata = load_metadata(cfg) if stage == "curate" or stage in METADATA_STAGES else None
-        spark = get_spark(f"wwclip-{stage}", cfg.master, cfg.spark_conf)
-        if stage == "curate":
-            stats = run_curate(spark, cfg, metadata)
-        else:
-            stats = run_stage(spark, cfg, stage, metadata)
+        # A local output is locked before the JVM starts (a second run is refused at once);
+        # other outputs are locked through Hadoop once the session exists.
+        lock = OutputLock(None, cfg.output, cfg.break_lock) if local_path(cfg.output) is not None else None
+        with lock if lock is not None else contextlib.nullcontext():
+            spark = get_spark(f"wwclip-{stage}", cfg.master, cfg.spark_conf, log_level=cfg.log_level)
+            if lock is not None:
+                lock.attach(spark)
+            if stage == "curate":
+                stats = run_curate(spark, cfg, metadata, lock=lock)
+            else:
+                stats = run_stage(spark, cfg, stage, metadata, lock=lock)
     except (ConfigError, TableError, FileSystemError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

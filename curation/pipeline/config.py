@@ -20,6 +20,7 @@ INPUT_FORMATS = ("auto", "parquet", "delta", "jsonl", "csv", "tsv")
 # Stages that read the alt-text input; the others read only tables under --output.
 INPUT_STAGES = ("curate", "lid")
 BATCH_ID_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,127}")
+LOG_LEVELS = ("OFF", "FATAL", "ERROR", "WARN", "INFO", "DEBUG", "TRACE", "ALL")
 
 
 class ConfigError(ValueError):
@@ -56,6 +57,11 @@ class CurationConfig:
     lid_mode: str = "reference"  # reference: lid.176 top-1, as MetaCLIP 2; improved: curation.lid.detect_improved
     matching_mode: str = "reference"  # reference: SPEC §2 step 3, as MetaCLIP 2; extended: + ja/ko morphemes
     matcher_cache_entries: int = 0  # metadata entries whose automata a Python worker keeps (LRU); 0: no bound
+    # Trust at scale (issue 16): the lock, object stores, third-party metadata, console noise.
+    break_lock: bool = False  # take over whatever lock is on --output (a dead run's, empty, other host)
+    allow_non_atomic_parquet: bool = False  # Parquet on S3/GCS/DBFS: swaps copy; a crash leaves no table
+    clean_metadata: bool = False  # apply `python -m curation.metadata clean` to --metadata before use
+    log_level: str = "WARN"  # Spark's and py4j's log level (our progress lines stay INFO)
 
     def t_en_value(self) -> int | None:
         return None if self.t_en == "auto" else int(self.t_en)
@@ -93,6 +99,9 @@ class CurationConfig:
         if not 0.0 <= self.inject_faults < 1.0:
             raise ConfigError("--inject-faults must be in [0, 1)")
         self._validate_modes()
+        self.log_level = self.log_level.upper()
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"--log-level must be one of {LOG_LEVELS}, got {self.log_level!r}")
         return self
 
     def _validate_modes(self) -> None:
@@ -167,6 +176,19 @@ def build_parser(prog: str, description: str, reads_input: bool = True) -> argpa
     p.add_argument("--matcher-cache-entries", type=int, default=d.matcher_cache_entries, metavar="N",
                    help="metadata entries whose automata each Python worker keeps, least recently used "
                         "evicted first (large metadata); 0: no bound [%(default)s]")
+    # Trust at scale (issue 16)
+    p.add_argument("--break-lock", action="store_true",
+                   help="take over the output's _LOCK whatever holds it (a crashed run's empty lock, a run on "
+                        "another host that is gone); only when no other run writes --output")
+    p.add_argument("--allow-non-atomic-parquet", action="store_true",
+                   help="allow --format parquet on object stores (S3, GCS, DBFS), where a table swap copies "
+                        "every file and a crash during it leaves the table absent until the stage is re-run "
+                        "(readers never accept it half-written); --format delta is the choice there")
+    p.add_argument("--clean-metadata", action="store_true",
+                   help="clean --metadata first (drop punctuation-only, non-NFC and repeated entries, strip "
+                        "whitespace, renumber ids; see `python -m curation.metadata clean`) instead of refusing it")
+    p.add_argument("--log-level", default=d.log_level, type=str.upper, choices=LOG_LEVELS,
+                   help="log level of Spark and py4j [%(default)s]; the pipeline's progress lines stay at INFO")
     return p
 
 

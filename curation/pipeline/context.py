@@ -13,23 +13,44 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from functools import cached_property
 
 import pyarrow as pa
 
 from curation.layout import FULL_RUN_BATCH, STATS_FILE, table_path
 from curation.metadata import Metadata, MetadataError, read_metadata
+from curation.metadata.clean import Change, changes_jsonl, clean_table
+from curation.metadata.clean import format_summary as format_clean_summary
+from curation.metadata.io import column_problems, read_metadata_table
 from curation.pipeline.config import ConfigError, CurationConfig
 from curation.pipeline.inputs import read_input, resolve_input
 from curation.spark import fs
 from curation.spark.lock import OutputLock
 
+log = logging.getLogger("curation")
+METADATA_CHANGES_FILE = "_metadata_changes.jsonl"  # --clean-metadata: every change made
+
+
+def cleaned_metadata(path: str | None) -> tuple[Metadata, list[Change]]:
+    """``--clean-metadata``: the metadata at ``path`` cleaned (``curation.metadata.clean``) and
+    the changes made; column problems other than nulls and invalid UTF-8 still refuse it."""
+    table = read_metadata_table(path)
+    problems = [p for p in column_problems(table) if "null" not in p and "UTF-8" not in p]
+    if problems:
+        raise MetadataError("; ".join(problems))
+    return clean_table(table)
+
 
 def load_metadata(cfg: CurationConfig) -> Metadata:
-    """The metadata of ``--metadata`` (default: the embedded set), checked: a ConfigError names
-    the problem before any Spark work."""
+    """The metadata of ``--metadata`` (default: the embedded set), checked (or cleaned, with
+    ``--clean-metadata``): a ConfigError names the problem before any Spark work."""
     try:
-        metadata = read_metadata(cfg.metadata)
+        if cfg.clean_metadata:
+            metadata, changes = cleaned_metadata(cfg.metadata)
+            log.info("metadata cleaned (--clean-metadata): %s", format_clean_summary(changes, metadata))
+        else:
+            metadata = read_metadata(cfg.metadata)
     except MetadataError as exc:
         raise ConfigError(str(exc)) from exc
     if cfg.en_lang not in metadata.entries and cfg.t_en != "auto" and cfg.tail_proportion is None:
@@ -45,14 +66,17 @@ class RunContext:
     """One run's configuration, session and derived facts (each a cached property).
 
     ``metadata``: pass it when it was loaded (and checked) before the Spark session started;
-    otherwise it is loaded on first use."""
+    otherwise it is loaded on first use. ``lock``: pass it when it was taken before the Spark
+    session started (``curation.pipeline.cli``)."""
 
-    def __init__(self, spark, cfg: CurationConfig, metadata: Metadata | None = None):
+    def __init__(self, spark, cfg: CurationConfig, metadata: Metadata | None = None,
+                 lock: OutputLock | None = None):
         self.spark = spark
         self.cfg = cfg
         if metadata is not None:
             self.metadata = metadata  # fills the cached property
-        self.lock = OutputLock(spark, cfg.output)
+        # ``lock``: the one taken before the JVM started (the CLI, local outputs); else our own.
+        self.lock = lock or OutputLock(spark, cfg.output, cfg.break_lock)
         # Handed from one stage to the next within a curate run (None / empty for a stage job):
         self.fused = None  # the persisted lid+match result (a DataFrame), uid-partitioned and sorted
         self.carried: dict[str, pa.Table] = {}  # entry_counts, entry_probs as written by this run
@@ -103,6 +127,19 @@ class RunContext:
     @cached_property
     def metadata(self) -> Metadata:
         return load_metadata(self.cfg)
+
+    @cached_property
+    def metadata_changes(self) -> list[Change]:
+        """What ``--clean-metadata`` changed ([] without it)."""
+        return cleaned_metadata(self.cfg.metadata)[1] if self.cfg.clean_metadata else []
+
+    def write_metadata_changes(self) -> str | None:
+        """``--clean-metadata``: the change report as ``<output>/_metadata_changes.jsonl``; its path."""
+        if not self.cfg.clean_metadata:
+            return None
+        path = table_path(self.cfg.output, METADATA_CHANGES_FILE)
+        fs.write_text(self.spark, path, changes_jsonl(self.metadata_changes))
+        return path
 
     @cached_property
     def metadata_fingerprint(self) -> str:

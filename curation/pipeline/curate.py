@@ -9,8 +9,10 @@ input batches in ``_stats.json["batches"]``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+from collections.abc import Iterator
 
 from curation.layout import STAGES
 from curation.metadata import Metadata
@@ -19,21 +21,43 @@ from curation.pipeline.context import RunContext, load_metadata
 from curation.pipeline.runners import RUNNERS, FusedLidMatch
 from curation.pipeline.stats import now, record, stage_done, stage_fingerprint
 from curation.spark import faults, transforms
+from curation.spark.lock import OutputLock
 from curation.spark.progress import stage_progress
+from curation.spark.tables import ALLOW_NON_ATOMIC_CONF, check_replace_supported
 
 log = logging.getLogger("curation")
 METADATA_STAGES = ("match", "count")  # stages that read the metadata (loaded before the lock)
 
 
-def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None = None) -> dict:
+@contextlib.contextmanager
+def output_policy(spark, cfg: CurationConfig) -> Iterator[None]:
+    """Refuse a Parquet output on an object store before any work (unless
+    ``--allow-non-atomic-parquet``, which then holds for every table write of this run)."""
+    check_replace_supported(spark, cfg.output, cfg.format, cfg.allow_non_atomic_parquet)
+    previous = spark.conf.get(ALLOW_NON_ATOMIC_CONF, None)
+    if cfg.allow_non_atomic_parquet:
+        spark.conf.set(ALLOW_NON_ATOMIC_CONF, "true")
+    try:
+        yield
+    finally:
+        if cfg.allow_non_atomic_parquet:
+            if previous is None:
+                spark.conf.unset(ALLOW_NON_ATOMIC_CONF)
+            else:
+                spark.conf.set(ALLOW_NON_ATOMIC_CONF, previous)
+
+
+def run_stage(spark, cfg: CurationConfig, stage: str, metadata: Metadata | None = None,
+              lock: OutputLock | None = None) -> dict:
     """Run one stage alone (or skip it under ``--resume`` when its output is complete and
     current); returns ``_stats.json`` as recorded. The metadata is loaded and checked first for
-    the stages that need it."""
+    the stages that need it. ``lock``: the output lock when the caller already holds it."""
     if stage not in STAGES:
         raise ConfigError(f"unknown stage {stage!r}")
     if metadata is None and stage in METADATA_STAGES:
         metadata = load_metadata(cfg)
-    return stage_in_run(RunContext(spark, cfg, metadata), stage)
+    with output_policy(spark, cfg):
+        return stage_in_run(RunContext(spark, cfg, metadata, lock), stage)
 
 
 def stage_in_run(ctx: RunContext, stage: str) -> dict:
@@ -93,12 +117,19 @@ def _check_ledger(ctx: RunContext, stats: dict) -> bool:
     return bool(entry.get("completed"))
 
 
-def run_curate(spark, cfg: CurationConfig, metadata: Metadata | None = None) -> dict:
+def run_curate(spark, cfg: CurationConfig, metadata: Metadata | None = None,
+               lock: OutputLock | None = None) -> dict:
     """All stages in order; metadata and input are checked once, before any Spark work.
 
     With ``--incremental``, a batch already in the ledger (``_stats.json["batches"]``) is not
-    processed again; a new one is added, and counts, thresholds and the sample are updated."""
-    ctx = RunContext(spark, cfg, metadata or load_metadata(cfg))
+    processed again; a new one is added, and counts, thresholds and the sample are updated.
+    ``lock``: the output lock when the caller already holds it (the CLI takes it before the JVM)."""
+    with output_policy(spark, cfg):
+        return _curate(RunContext(spark, cfg, metadata or load_metadata(cfg), lock))
+
+
+def _curate(ctx: RunContext) -> dict:
+    spark, cfg = ctx.spark, ctx.cfg
     ctx.input_df  # read and checked now, before anything is written (kept for lid)
     t0 = time.time()
     with ctx.lock:

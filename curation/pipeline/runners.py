@@ -30,7 +30,7 @@ from curation.pipeline.config import ConfigError
 from curation.pipeline.context import RunContext
 from curation.pipeline.stats import lid_section, match_section, sum_by, table_groups
 from curation.spark import transforms
-from curation.spark.aggregates import grouped_counts
+from curation.spark.aggregates import grouped_counts, small_frame
 from curation.spark.tables import auto_partitions, read_table, table_exists, write_batch, write_table
 
 # ---------------------------------------------------------------- layout of the per-row tables
@@ -190,16 +190,22 @@ def _small_table(ctx: RunContext, name: str, columns: tuple[str, ...]) -> pa.Tab
 
 
 def _driver_table(spark, table: pa.Table):
-    """A metadata-sized Arrow table built on the driver, as one ordered partition."""
-    return spark.createDataFrame(table).coalesce(1)
+    """A metadata-sized Arrow table built on the driver, as one ordered partition (shipped to
+    the executor as a broadcast, not inside the task: ``aggregates.small_frame``)."""
+    return small_frame(spark, table)
 
 
 def run_count(ctx: RunContext, progress=None) -> dict:
     """Per-batch partial counts -> ``batch_counts`` (replaced per batch: idempotent), then
     ``entry_counts`` as their sum over all batches: a MERGE for Delta, a rewrite for Parquet.
     Reads the fused lid+match result of this run when there is one (``ctx.fused``), else the
-    matched table; hands ``entry_counts`` on to thresholds in ``ctx.carried``. Counting runs
-    in one short SQL aggregation, so ``progress`` counts nothing."""
+    matched table; hands ``entry_counts`` on to thresholds in ``ctx.carried``.
+
+    Driver memory is bounded by the metadata, whatever the number of rows or batches: the
+    batch's partial counts are reduced and written by Spark, and the sum over every batch of
+    ``batch_counts`` is a Spark aggregation whose result (at most one row per metadata entry)
+    is all that reaches the driver. Counting runs in short SQL aggregations, so ``progress``
+    counts nothing."""
     t0 = time.time()
     spark, cfg = ctx.spark, ctx.cfg
     batch_id = ctx.current_batch(ctx.read_stats())
@@ -207,15 +213,16 @@ def run_count(ctx: RunContext, progress=None) -> dict:
         matched = ctx.fused.filter(F.col("reason").isNull())
     else:
         matched = read_table(spark, cfg.output, "matched", cfg.format).filter(F.col(BATCH_COLUMN) == batch_id)
-    # Metadata-sized (one row per non-zero entry): collected, then written from the driver.
-    partial = (transforms.partial_counts(matched, ctx.n_entries, cfg.inject_faults).toArrow()
-               .sort_by([("lang", "ascending"), ("entry_id", "ascending")]))
-    partial = partial.append_column(BATCH_COLUMN, pa.array([batch_id] * partial.num_rows, pa.string()))
-    write_batch(_driver_table(spark, partial), cfg.output, "batch_counts", cfg.format, batch_id,
-                replace_all=not cfg.incremental)
-    all_partial = (read_table(spark, cfg.output, "batch_counts", cfg.format).toArrow() if cfg.incremental
-                   else partial)
-    totals = counts_by_lang(all_partial.select(["lang", "entry_id", "count"]), ctx.n_entries)
+    # One small row per non-zero entry of this batch, reduced in Spark and written from there
+    # as one file sorted by (lang, entry_id).
+    partial = (transforms.partial_counts(matched, ctx.n_entries, cfg.inject_faults)
+               .withColumn(BATCH_COLUMN, F.lit(batch_id)).repartition(1).sortWithinPartitions("lang", "entry_id"))
+    write_batch(partial, cfg.output, "batch_counts", cfg.format, batch_id, replace_all=not cfg.incremental)
+    all_partial = read_table(spark, cfg.output, "batch_counts", cfg.format)
+    nonzero = (all_partial.groupBy("lang", "entry_id").agg(F.sum("count").cast("long").alias("count"))
+               .toArrow())
+    batches = sorted(r[0] for r in all_partial.select(BATCH_COLUMN).distinct().collect())
+    totals = counts_by_lang(nonzero, ctx.n_entries)
     counts_tbl = per_entry_table(totals, "count", pa.int64(), dict(ctx.metadata.entries))
     counts = _driver_table(spark, counts_tbl)
     merged = False
@@ -232,7 +239,7 @@ def run_count(ctx: RunContext, progress=None) -> dict:
     ctx.carried["entry_counts"] = counts_tbl
     per_lang = {lang: {"matches": int(c.sum()), "entries_matched": int(np.count_nonzero(c))}
                 for lang, c in sorted(totals.items())}
-    return {"batch_id": batch_id, "batches": sorted(set(all_partial.column(BATCH_COLUMN).to_pylist())),
+    return {"batch_id": batch_id, "batches": batches,
             "entries": sum(ctx.n_entries.values()), "delta_merge": merged, "per_language": per_lang,
             "seconds": round(time.time() - t0, 2)}
 

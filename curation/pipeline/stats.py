@@ -161,5 +161,8 @@ def record(ctx: RunContext, stage: str, section: dict, stage_fp: str) -> dict:
         run["metadata"] = {"path": cfg.metadata or "embedded default", "fingerprint": ctx.metadata_fingerprint,
                            "languages": len(ctx.metadata.entries),
                            "entries": sum(ctx.n_entries.values())}
+        if cfg.clean_metadata:
+            run["metadata"]["cleaned"] = {"changes": len(ctx.metadata_changes),
+                                          "report": ctx.write_metadata_changes()}
     ctx.write_stats(stats)
     return stats

@@ -87,6 +87,27 @@ class ReportData:
 
 # ---------------------------------------------------------------- streaming reductions
 
+# Rows per scanned batch and how far the scan reads ahead: the report's memory is a few batches
+# of the columns it reads plus the per-language arrays, whatever the size of the tables.
+# pyarrow's defaults read up to 16 batches of 4 files ahead, threaded scans decode several row
+# groups at once, and Parquet "pre-buffering" fetches the wanted columns of *every* row group of
+# a file before the first batch (the whole file: peak RSS 570 MB at 10M curated rows in one
+# file vs 246 MB at 100k). Single-threaded, short readahead, no pre-buffering: one row group at
+# a time, measured flat from 1M to 10M rows (benchmarks/driver/RESULTS.md).
+SCAN_BATCH_ROWS = 65_536
+SCAN_BATCH_READAHEAD = 2
+SCAN_FRAGMENT_READAHEAD = 1
+
+
+def scan(dataset: ds.Dataset, columns: list[str]):
+    """Record batches of ``columns``, one row group at a time (see ``SCAN_BATCH_ROWS``)."""
+    options = {}
+    if isinstance(getattr(dataset, "format", None), ds.ParquetFileFormat):
+        options["fragment_scan_options"] = ds.ParquetFragmentScanOptions(pre_buffer=False)
+    return dataset.to_batches(columns=columns, batch_size=SCAN_BATCH_ROWS, batch_readahead=SCAN_BATCH_READAHEAD,
+                              fragment_readahead=SCAN_FRAGMENT_READAHEAD, use_threads=False, **options)
+
+
 def _grow(store: dict[str, np.ndarray], lang: str, size: int) -> np.ndarray:
     arr = store.get(lang)
     if arr is None or arr.size < size:
@@ -113,7 +134,7 @@ def _by_lang(langs: pa.Array):
 def entry_counts_by_lang(dataset: ds.Dataset) -> dict[str, np.ndarray]:
     """``{lang: count[entry_id]}`` from ``entry_counts`` (one row per language and entry)."""
     store: dict[str, np.ndarray] = {}
-    for batch in dataset.to_batches(columns=["lang", "entry_id", "count"]):
+    for batch in scan(dataset, ["lang", "entry_id", "count"]):
         ids = batch.column("entry_id").to_numpy(zero_copy_only=False).astype(np.int64)
         counts = batch.column("count").to_numpy(zero_copy_only=False).astype(np.int64)
         for lang, mask in _by_lang(batch.column("lang")):
@@ -125,7 +146,7 @@ def entry_counts_by_lang(dataset: ds.Dataset) -> dict[str, np.ndarray]:
 def texts_per_entry(dataset: ds.Dataset) -> dict[str, np.ndarray]:
     """``{lang: texts[entry_id]}``: rows of a matched-like table (``curated``) per matched entry."""
     store: dict[str, np.ndarray] = {}
-    for batch in dataset.to_batches(columns=["lang", "entry_ids"]):
+    for batch in scan(dataset, ["lang", "entry_ids"]):
         lists = batch.column("entry_ids")
         if len(lists) == 0:
             continue
@@ -144,7 +165,7 @@ def texts_per_entry(dataset: ds.Dataset) -> dict[str, np.ndarray]:
 def rejects_by_reason(dataset: ds.Dataset) -> dict[str, dict[str, int]]:
     columns = [c for c in ("reason", "lang") if c in dataset.schema.names]
     counter: Counter = Counter()
-    for batch in dataset.to_batches(columns=columns):
+    for batch in scan(dataset, columns):
         if batch.num_rows == 0:
             continue
         groups = pa.Table.from_batches([batch]).group_by(columns).aggregate([([], "count_all")])

@@ -104,6 +104,31 @@ def list_files(spark, path: str, recursive: bool = True) -> list[FileInfo]:
     return sorted(out)
 
 
+def data_files(spark, directory: str) -> dict[str, int]:
+    """``{path relative to directory: size}`` of the data files below ``directory`` (hidden
+    paths skipped, as in ``list_files``); {} if it does not exist. What a commit manifest lists."""
+    from curation.commits import is_hidden
+
+    fs, jpath = hadoop_fs(spark, directory)
+    if not fs.exists(jpath):
+        return {}
+    root = fs.makeQualified(jpath).toString().rstrip("/") + "/"
+    out = {}
+    it = fs.listFiles(jpath, True)
+    while it.hasNext():
+        st = it.next()
+        full = st.getPath().toString()
+        rel = full[len(root):] if full.startswith(root) else full.rsplit("/", 1)[-1]
+        if not is_hidden(rel):
+            out[rel] = int(st.getLen())
+    return out
+
+
+def scheme(spark, path: str) -> str:
+    """The scheme of the Hadoop file system ``path`` resolves to (``file``, ``hdfs``, ``s3a``, ...)."""
+    return str(hadoop_fs(spark, path)[0].getScheme())
+
+
 def glob_files(spark, pattern: str) -> list[str]:
     """Files matching a path or glob, sorted; a matching directory contributes its direct files;
     [] if nothing matches."""

@@ -22,9 +22,10 @@ from pyspark.sql import types as T
 from curation import columnar
 from curation.layout import BATCH_COLUMN
 from curation.spark import faults
-from curation.validation import DUPLICATE, MALFORMED_ROW
+from curation.validation import DUPLICATE
 
-CORRUPT_RECORD = "_corrupt_record"  # Spark's PERMISSIVE-mode column for unparseable input lines
+CORRUPT_RECORD = "_corrupt_record"  # binary: raw bytes of a record the reader rejected (carried)
+READER_REJECT = "_reader_reject"  # the reader's verdict (malformed_row / invalid_utf8); never written
 
 LID_FIELDS = [
     T.StructField("uid", T.StringType()),
@@ -57,7 +58,7 @@ RESERVED = ("uid", "lid_label", "lang", "lang_score", "reject_reason", LID_METHO
 # Leading sort keys of every per-row table: uid first (files are uid-complete, groups of an
 # image are contiguous), then the duplicate-check key, then the LID columns.
 ORDER_HEAD = ("uid", "text", "reject_reason", "url", "lid_label", "lang", "lang_score")
-_DERIVED = (LID_METHOD_FIELD.name, "entry_ids", "reason", "_dup", "_prior", BATCH_COLUMN)
+_DERIVED = (LID_METHOD_FIELD.name, "entry_ids", "reason", "_dup", "_prior", BATCH_COLUMN, READER_REJECT)
 
 
 def prepare_input(df: DataFrame, url_col: str, text_col: str, uid_col: str | None) -> DataFrame:
@@ -151,7 +152,7 @@ def annotate(df: DataFrame, max_text_chars: int, lid_min_score: float,
     fields = [*lid_fields(lid_mode), *(MATCH_FIELDS if matching else []), *carried]
     names = [f.name for f in fields]
     entries_bc = broadcast_entries(spark, entries_by_lang) if matching else None
-    malformed = CORRUPT_RECORD in df.columns
+    reader_verdict = READER_REJECT in df.columns
     stage = "match" if matching else "lid"
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -160,9 +161,9 @@ def annotate(df: DataFrame, max_text_chars: int, lid_min_score: float,
             texts = rb.column("text")
             out = columnar.annotate_lid_arrow(rb.column("url"), texts, rb.column("uid"), max_text_chars,
                                               lid_min_score, lid_mode)
-            if malformed:  # a line the reader could not parse: kept, raw, as a reject
-                out["reject_reason"] = pc.if_else(pc.is_valid(rb.column(CORRUPT_RECORD)),
-                                                  pa.scalar(MALFORMED_ROW), out["reject_reason"])
+            if reader_verdict:  # malformed_row / invalid_utf8 decided by the reader (raw bytes kept)
+                verdict = rb.column(READER_REJECT)
+                out["reject_reason"] = pc.if_else(pc.is_valid(verdict), verdict, out["reject_reason"])
             if entries is not None:
                 out["entry_ids"], out["reason"] = columnar.match_arrow(out["lang"], texts, out["reject_reason"],
                                                                        entries, fingerprint, matching_mode,
@@ -270,7 +271,9 @@ def split_matched(result: DataFrame, batch_id: str) -> tuple[DataFrame, DataFram
     """(matched, rejects) of a match result: exactly one side per row, columns in table order."""
     rest = [c for c in texts_lid_columns(result) if c != "reject_reason"]
     batch_col = F.lit(batch_id).alias(BATCH_COLUMN)
-    matched = result.filter(F.col("reason").isNull()).select(*rest, batch_col, "entry_ids")
+    # _corrupt_record (raw bytes of a record the reader rejected) is null on every matched row
+    matched = (result.filter(F.col("reason").isNull())
+               .select(*(c for c in rest if c != CORRUPT_RECORD), batch_col, "entry_ids"))
     rejects = result.filter(F.col("reason").isNotNull()).select(*rest, batch_col, "reason")
     return matched, rejects
 

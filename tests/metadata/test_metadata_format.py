@@ -46,8 +46,8 @@ def test_each_problem_is_reported(tmp_path, rows, needle):
 
 
 def test_wrong_types_missing_columns_and_unreadable_files_are_reported(tmp_path):
-    wrong = pa.table({"lang": ["en"], "entry_id": pa.array([0], pa.int64()), "entry": ["cat"], "source": ["x"]})
-    assert any("entry_id" in p and "int64" in p for p in M.validate_metadata_file(_write(tmp_path, wrong)))
+    wrong = pa.table({"lang": ["en"], "entry_id": pa.array([0.0], pa.float64()), "entry": ["cat"], "source": ["x"]})
+    assert any("entry_id" in p and "double" in p for p in M.validate_metadata_file(_write(tmp_path, wrong)))
     missing = pa.table({"lang": ["en"], "entry": ["cat"]})
     assert "missing column" in M.validate_metadata_file(_write(tmp_path, missing, "b.parquet"))[0]
     bad = tmp_path / "bad.parquet"
