@@ -3,7 +3,6 @@ in :func:`main`."""
 
 from __future__ import annotations
 
-import logging
 import sys
 
 from curation.commoncrawl.config import build_parser, config_from_args
@@ -35,15 +34,16 @@ def format_summary(section: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Exit status: 0 done (bad input files are listed, not fatal), 2 bad configuration."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     from curation.commoncrawl.inputs import expand_inputs
     from curation.commoncrawl.job import run_extract
-    from curation.spark.session import get_spark
+    from curation.spark.session import configure_logging, get_spark
+
+    configure_logging(args.log_level)
 
     try:
         cfg = config_from_args(args)
         expand_inputs(cfg.inputs, cfg.path_prefix)  # fail on a bad --input before starting Spark
-        spark = get_spark("wwclip-extract", cfg.master, cfg.spark_conf)
+        spark = get_spark("wwclip-extract", cfg.master, cfg.spark_conf, log_level=cfg.log_level)
         section = run_extract(spark, cfg)
     except (ConfigError, TableError, FileSystemError) as exc:
         print(f"error: {exc}", file=sys.stderr)

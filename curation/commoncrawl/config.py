@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from curation.commoncrawl.settings import (DEFAULT_MAX_RECORD_BYTES, EMPTY_TEXT_POLICIES, READERS, SOURCES,
                                            ExtractSettings)
 from curation.commoncrawl.texts import TEXT_ATTRS, TEXT_MODES
-from curation.pipeline.config import ConfigError, parse_spark_conf
+from curation.pipeline.config import ConfigError, add_spark_flags, parse_spark_conf
 from curation.spark.tables import FORMATS
 
 
@@ -29,6 +29,7 @@ class ExtractConfig:
     master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    log_level: str | None = None  # Spark's and py4j's (None: $WWCLIP_SPARK_LOG_LEVEL or WARN)
 
     def validate(self) -> "ExtractConfig":
         if not self.inputs:
@@ -79,9 +80,7 @@ def build_parser(prog: str = "wwclip-extract") -> argparse.ArgumentParser:
                    help="files of the alt_texts table [0: one per 1M extracted rows, at least 2]")
     p.add_argument("--reprocess", action="store_true",
                    help="ignore the completion records of earlier runs and extract every file again")
-    p.add_argument("--master", default=None, help="Spark master when not under spark-submit [local[*]]")
-    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf")
-    p.add_argument("--quiet", action="store_true", help="do not print the summary")
+    add_spark_flags(p)
     return p
 
 
@@ -94,4 +93,4 @@ def config_from_args(args: argparse.Namespace) -> ExtractConfig:
     return ExtractConfig(inputs=list(args.input), output=args.output, format=args.format, settings=settings,
                          path_prefix=args.path_prefix, files_per_job=args.files_per_job,
                          output_partitions=args.output_partitions, reprocess=args.reprocess, master=args.master,
-                         spark_conf=parse_spark_conf(args.conf), quiet=args.quiet).validate()
+                         spark_conf=parse_spark_conf(args.conf), quiet=args.quiet, log_level=args.log_level).validate()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 
@@ -43,12 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     """``wwclip-download``. Exit status: 0 complete, 3 shards missing (re-run to resume), 2 bad config,
     130 interrupted (Ctrl-C or SIGTERM; the lock is released, or the message says what to do)."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    from curation.spark.session import get_spark
+    from curation.spark.session import configure_logging, get_spark
+
+    configure_logging(args.log_level)
 
     try:
         cfg = config_from_args(args)
-        spark = get_spark("wwclip-download", cfg.master, cfg.spark_conf)
+        spark = get_spark("wwclip-download", cfg.master, cfg.spark_conf, log_level=cfg.log_level)
         section = run_interruptibly(spark, lambda cancel: run_download(spark, cfg, cancel))
     except (ConfigError, TableError, FileSystemError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ import os
 import re
 from dataclasses import asdict, dataclass, field, fields
 
-from curation.pipeline.config import ConfigError, parse_spark_conf
+from curation.pipeline.config import ConfigError, add_spark_flags, parse_spark_conf
 from curation.spark.tables import FORMATS
 
 SOURCES = ("curated", "matched")
@@ -60,6 +60,7 @@ class DownloadConfig:
     master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
     quiet: bool = False
+    log_level: str | None = None  # Spark's and py4j's (None: $WWCLIP_SPARK_LOG_LEVEL or WARN)
 
     @property
     def images(self) -> str:
@@ -198,9 +199,7 @@ def build_parser(prog: str = "wwclip-download") -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="delete the images folder and download everything again")
     r.add_argument("--output-partitions", type=int, default=d.output_partitions,
                    help="files of the training table (0: one per 256 MB of images) [%(default)s]")
-    r.add_argument("--master", default=None, help="Spark master when not under spark-submit [local[*]]")
-    r.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf")
-    r.add_argument("--quiet", action="store_true", help="do not print the summary")
+    add_spark_flags(r)
     return p
 
 

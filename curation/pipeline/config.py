@@ -163,9 +163,7 @@ def build_parser(prog: str, description: str, reads_input: bool = True) -> argpa
                    help="skip stages whose table already exists for the same inputs and settings")
     p.add_argument("--inject-faults", type=float, default=0.0, metavar="RATE",
                    help="testing: fail this share of first task attempts in Python workers [%(default)s]")
-    p.add_argument("--master", default=None, help="Spark master when not under spark-submit [local[*]]")
-    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf")
-    p.add_argument("--quiet", action="store_true", help="do not print the summary")
+    add_spark_flags(p, log_level=d.log_level)
     # LID / matching modes and the worker matcher bound (issue 22); the reference modes are MetaCLIP 2's
     p.add_argument("--lid", dest="lid_mode", default=d.lid_mode, choices=LID_MODES,
                    help="reference: lid.176 top-1 as MetaCLIP 2; improved: script rules + CLD2 "
@@ -187,9 +185,19 @@ def build_parser(prog: str, description: str, reads_input: bool = True) -> argpa
     p.add_argument("--clean-metadata", action="store_true",
                    help="clean --metadata first (drop punctuation-only, non-NFC and repeated entries, strip "
                         "whitespace, renumber ids; see `python -m curation.metadata clean`) instead of refusing it")
-    p.add_argument("--log-level", default=d.log_level, type=str.upper, choices=LOG_LEVELS,
-                   help="log level of Spark and py4j [%(default)s]; the pipeline's progress lines stay at INFO")
     return p
+
+
+def add_spark_flags(p, log_level: str | None = None, summary: bool = True) -> None:
+    """The flags every Spark job shares (``p``: a parser or an argument group): ``--master``,
+    ``--conf``, ``--log-level`` and, for a job that prints a summary, ``--quiet``."""
+    p.add_argument("--master", default=None, help="Spark master when not under spark-submit [local[*]]")
+    p.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark conf (repeatable)")
+    p.add_argument("--log-level", default=log_level, type=str.upper, choices=LOG_LEVELS,
+                   help=f"log level of Spark and py4j [{log_level or '$WWCLIP_SPARK_LOG_LEVEL or WARN'}]; "
+                        "the job's own progress lines stay at INFO")
+    if summary:
+        p.add_argument("--quiet", action="store_true", help="do not print the summary")
 
 
 def parse_spark_conf(items: list[str]) -> dict[str, str]:

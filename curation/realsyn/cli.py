@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 
 from curation.pipeline.config import ConfigError
@@ -17,14 +16,15 @@ def main(argv: list[str] | None = None) -> int:
         cfg = config_from_args(args)
     except ConfigError as exc:
         parser.error(str(exc))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     from pyspark.sql import SparkSession
 
     from curation.realsyn.pipeline import run_realsyn
-    from curation.spark.session import get_spark
+    from curation.spark.session import configure_logging, get_spark
+
+    configure_logging(cfg.log_level)
 
     created = SparkSession.getActiveSession() is None
-    spark = get_spark("wwclip-realsyn", cfg.master, cfg.spark_conf)
+    spark = get_spark("wwclip-realsyn", cfg.master, cfg.spark_conf, log_level=cfg.log_level)
     try:
         section = run_realsyn(spark, cfg)
     except ConfigError as exc:

@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass, field, fields
 
 from curation.layout import REALSYN_STAGE_TABLES
-from curation.pipeline.config import ConfigError, parse_spark_conf
+from curation.pipeline.config import ConfigError, add_spark_flags, parse_spark_conf
 from curation.realsyn import rules
 from curation.realsyn.minhash import BANDS, NUM_PERM, SHINGLE
 from curation.spark.tables import FORMATS
@@ -76,6 +76,7 @@ class RealSynConfig:
     stop_after: str = "pairs"
     master: str | None = None
     spark_conf: dict[str, str] = field(default_factory=dict)
+    log_level: str | None = None  # Spark's and py4j's (None: $WWCLIP_SPARK_LOG_LEVEL or WARN)
 
     def validate(self) -> "RealSynConfig":
         for name in ("documents", "images", "output", "clip_model"):
@@ -192,8 +193,7 @@ def build_parser(prog: str = "wwclip-realsyn") -> argparse.ArgumentParser:
                    help="re-run from this stage, reading the earlier stages' tables")
     r.add_argument("--stop-after", choices=STAGES, default=d.stop_after,
                    help="stop after this stage (e.g. 'extract', then download realsyn_image_refs' URLs)")
-    r.add_argument("--master", default=None, help="Spark master when this process starts Spark")
-    r.add_argument("--conf", action="append", default=[], help="Spark conf KEY=VALUE (repeatable)")
+    add_spark_flags(r, summary=False)
     return ap
 
 
