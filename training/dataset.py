@@ -71,7 +71,63 @@ class LoaderPosition:
         return asdict(self)
 
 
-class CuratedDataset(EpochReader, tud.IterableDataset):
+class ResumableEpochs:
+    """Mid-epoch resume of a rank's dataset (the trainer's and CLIC's): a ``LoaderPosition`` saved
+    by this rank is accepted only under the same table snapshot, world size, rank, seed and plan.
+    Users set ``epoch``, ``rank``, ``world_size``, ``snapshot`` and define ``plan_id`` and ``data_seed``."""
+
+    _resume: dict | None = None
+    epoch: int
+    rank: int
+    world_size: int
+    snapshot: TableSnapshot
+
+    @property
+    def plan_id(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def data_seed(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def resuming(self) -> bool:
+        """True between ``load_state_dict`` and the next ``set_epoch``."""
+        return self._resume is not None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Start ``epoch`` from its beginning (drops any pending resume position)."""
+        self.epoch = epoch
+        self._resume = None
+
+    def load_state_dict(self, state: Mapping) -> None:
+        """Resume mid-epoch from a ``LoaderPosition.state_dict()`` saved by this rank."""
+        checks = {"fingerprint": self.snapshot.fingerprint(), "world_size": self.world_size,
+                  "rank": self.rank, "seed": self.data_seed, "plan": self.plan_id}
+        for key, want in checks.items():
+            if state.get(key, "") != want:
+                raise ValueError(f"cannot resume data position: saved {key}={state.get(key)!r}, now {want!r} "
+                                 "(the same table snapshot, world size, seed and plan are required; a checkpoint "
+                                 "written at an epoch's end resumes under any plan)")
+        self.epoch = int(state["epoch"])
+        self._resume = dict(state)
+
+    def new_position(self, num_workers: int) -> LoaderPosition:
+        """Bookkeeping for the current epoch, continuing the loaded resume state if any."""
+        pos = LoaderPosition(self.epoch, max(1, num_workers), self.world_size, self.rank, self.data_seed,
+                             self.snapshot.fingerprint(), self.plan_id)
+        if self._resume is not None:
+            if int(self._resume["num_workers"]) != pos.num_workers:
+                raise ValueError(f"resume needs the same number of data-loader workers "
+                                 f"({self._resume['num_workers']}), got {pos.num_workers}")
+            pos.cursors = {k: list(v) for k, v in self._resume["cursors"].items()}
+            pos.next_worker = int(self._resume["next_worker"])
+            pos.samples = int(self._resume.get("samples", 0))
+            pos.tail = int(self._resume.get("tail", 0))
+        return pos
+
+
+class CuratedDataset(ResumableEpochs, EpochReader, tud.IterableDataset):
     """Batches ``{"images", "texts", "uids", "langs", "worker", "cursor", "stats"}`` of one rank."""
 
     def __init__(self, config: DataConfig, *, batch_size: int, rank: int = 0, world_size: int = 1,
@@ -96,40 +152,8 @@ class CuratedDataset(EpochReader, tud.IterableDataset):
         return f"{PLAN_VERSION}/{self.config.balance}/{self.config.block_units}/{int(self.config.shuffle)}"
 
     @property
-    def resuming(self) -> bool:
-        """True between ``load_state_dict`` and the next ``set_epoch``."""
-        return self._resume is not None
-
-    def set_epoch(self, epoch: int) -> None:
-        """Start ``epoch`` from its beginning (drops any pending resume position)."""
-        self.epoch = epoch
-        self._resume = None
-
-    def load_state_dict(self, state: Mapping) -> None:
-        """Resume mid-epoch from a ``LoaderPosition.state_dict()`` saved by this rank."""
-        checks = {"fingerprint": self.snapshot.fingerprint(), "world_size": self.world_size,
-                  "rank": self.rank, "seed": self.config.seed, "plan": self.plan_id}
-        for key, want in checks.items():
-            if state.get(key, "") != want:
-                raise ValueError(f"cannot resume data position: saved {key}={state.get(key)!r}, now {want!r} "
-                                 "(the same table snapshot, world size, seed and plan are required; a checkpoint "
-                                 "written at an epoch's end resumes under any plan)")
-        self.epoch = int(state["epoch"])
-        self._resume = dict(state)
-
-    def new_position(self, num_workers: int) -> LoaderPosition:
-        """Bookkeeping for the current epoch, continuing the loaded resume state if any."""
-        pos = LoaderPosition(self.epoch, max(1, num_workers), self.world_size, self.rank, self.config.seed,
-                             self.snapshot.fingerprint(), self.plan_id)
-        if self._resume is not None:
-            if int(self._resume["num_workers"]) != pos.num_workers:
-                raise ValueError(f"resume needs the same number of data-loader workers "
-                                 f"({self._resume['num_workers']}), got {pos.num_workers}")
-            pos.cursors = {k: list(v) for k, v in self._resume["cursors"].items()}
-            pos.next_worker = int(self._resume["next_worker"])
-            pos.samples = int(self._resume.get("samples", 0))
-            pos.tail = int(self._resume.get("tail", 0))
-        return pos
+    def data_seed(self) -> int:
+        return self.config.seed
 
     def __iter__(self) -> Iterator[dict]:
         info = tud.get_worker_info()

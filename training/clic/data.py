@@ -52,7 +52,7 @@ import json
 import os
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -62,7 +62,7 @@ from PIL import Image
 from training.clic.pairs import JOIN_SIZE, join_pair, orientation
 from training.clic.pos import TaggerRegistry
 from training.clic.texts import apply_swap, choose_swap, guess_language, join_sentences, usable_sentences
-from training.dataset import LoaderPosition
+from training.dataset import ResumableEpochs
 from training.images import ImageError, load_image
 from training.planning import DataPlan
 from training.reader import DataConfig, EpochReader, Record
@@ -405,7 +405,7 @@ class CLICBatchMaker:
         return batch
 
 
-class CLICDataset(tud.IterableDataset):
+class CLICDataset(ResumableEpochs, tud.IterableDataset):
     """A torch ``IterableDataset`` of whole CLIC batches of one rank (each worker batches its own windows).
 
     It speaks the trainer's dataset protocol (``training.train``): ``set_epoch``, ``new_position``,
@@ -428,37 +428,11 @@ class CLICDataset(tud.IterableDataset):
         return f"clic/{self.maker.source.layout}/{self.maker.batch_size}"
 
     @property
-    def resuming(self) -> bool:
-        return self._resume is not None
-
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = epoch
-        self._resume = None
+    def data_seed(self) -> int:
+        return self.maker.seed
 
     def epoch_plan(self, num_workers: int) -> None:
         """Nothing to precompute: windows are read by the workers themselves."""
-
-    def load_state_dict(self, state: Mapping) -> None:
-        """Resume mid-epoch from a ``LoaderPosition.state_dict()`` saved by this rank."""
-        checks = {"fingerprint": self.snapshot.fingerprint(), "world_size": self.world_size, "rank": self.rank,
-                  "seed": self.maker.seed, "plan": self.plan_id}
-        for key, want in checks.items():
-            if state.get(key, "") != want:
-                raise ValueError(f"cannot resume the CLIC data position: saved {key}={state.get(key)!r}, now {want!r}")
-        self.epoch = int(state["epoch"])
-        self._resume = dict(state)
-
-    def new_position(self, num_workers: int) -> LoaderPosition:
-        pos = LoaderPosition(self.epoch, max(1, num_workers), self.world_size, self.rank, self.maker.seed,
-                             self.snapshot.fingerprint(), self.plan_id)
-        if self._resume is not None:
-            if int(self._resume["num_workers"]) != pos.num_workers:
-                raise ValueError(f"resume needs the same number of data-loader workers "
-                                 f"({self._resume['num_workers']}), got {pos.num_workers}")
-            pos.cursors = {k: list(v) for k, v in self._resume["cursors"].items()}
-            pos.next_worker = int(self._resume["next_worker"])
-            pos.samples = int(self._resume.get("samples", 0))
-        return pos
 
     def __iter__(self) -> Iterator[dict]:
         info = tud.get_worker_info()
