@@ -96,24 +96,35 @@ def run_baseline(input_path: str, output: str, metadata_path: str | None = None,
     timings["sample"] += clock() - t
     return {"rows_in": rows_in, "matched": len(m_uid), "rejects": n_rejects, "kept": len(kept),
             "t_en": int(t_en), "p": p, "stage_seconds": {k: round(v, 3) for k, v in timings.items()},
-            "wall_seconds": round(clock() - t_all, 3),
+            **process_figures(t_all, cpu0)}
+
+
+def process_figures(t_all: float, cpu0: float) -> dict:
+    """Wall and CPU seconds since ``t_all`` (``perf_counter``) / ``cpu0`` (``process_time``) and
+    this process's peak RSS: the figures every one-process engine reports."""
+    return {"wall_seconds": round(time.perf_counter() - t_all, 3),
             "cpu_seconds": round(time.process_time() - cpu0, 3),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def engine_main(run, description: str | None, argv: list[str] | None = None) -> None:
+    """The command line of a one-process engine: ``run(input, output, metadata)``'s result as JSON."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
     parser.add_argument("--metadata", default=None)
     parser.add_argument("--json", default=None, help="write the result here")
     args = parser.parse_args(argv)
-    result = run_baseline(args.input, args.output, args.metadata)
-    text = json.dumps(result, indent=2)
+    os.makedirs(args.output, exist_ok=True)
+    text = json.dumps(run(args.input, args.output, args.metadata), indent=2)
     if args.json:
         with open(args.json, "w") as f:
             f.write(text)
     print(text)
+
+
+def main(argv: list[str] | None = None) -> None:
+    engine_main(run_baseline, __doc__, argv)
 
 
 if __name__ == "__main__":

@@ -22,10 +22,7 @@ fault tolerance, more than one core.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import resource
 import time
 from collections import defaultdict
 
@@ -35,6 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from benchmarks.baseline import engine_main, process_figures
 from curation import lid
 from curation.balancing import (auto_t_en, entry_probabilities, keep_probabilities, language_thresholds,
                                 matched_probabilities, tail_proportion)
@@ -154,24 +152,11 @@ def run_reference(input_path: str, output: str, metadata_path: str | None = None
     timings["sample"] += clock() - t
     return {"rows_in": rows_in, "matched": matched.num_rows, "kept": int(kept.size), "t_en": int(t_en), "p": p,
             "stage_seconds": {k: round(v, 3) for k, v in timings.items()},
-            "wall_seconds": round(clock() - t_all, 3), "cpu_seconds": round(time.process_time() - cpu0, 3),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            **process_figures(t_all, cpu0)}
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--input", required=True)
-    parser.add_argument("--output", required=True)
-    parser.add_argument("--metadata", default=None)
-    parser.add_argument("--json", default=None, help="write the result here")
-    args = parser.parse_args(argv)
-    os.makedirs(args.output, exist_ok=True)
-    result = run_reference(args.input, args.output, args.metadata)
-    text = json.dumps(result, indent=2)
-    if args.json:
-        with open(args.json, "w") as f:
-            f.write(text)
-    print(text)
+    engine_main(run_reference, __doc__, argv)
 
 
 if __name__ == "__main__":
