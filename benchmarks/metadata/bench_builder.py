@@ -182,11 +182,16 @@ def main(argv=None) -> None:
                   "start-up; after timing, both engines are checked to have built the same metadata. The bigram "
                   "PMI threshold is 10: the synthetic dumps are too small for the paper's 30 to keep anything, "
                   "which would skip the PMI joins.\n\n")
-        exists = os.path.exists(path)
-        with open(path, "a", encoding="utf-8") as f:
-            if not exists:
-                f.write(header)
-            f.write("\n" + text)
+        append_results(path, header, text)
+
+
+def append_results(path: str, header: str, text: str) -> None:
+    """Add ``text`` as the newest section of the results file ``path`` (``header`` first if new)."""
+    exists = os.path.exists(path)
+    with open(path, "a", encoding="utf-8") as f:
+        if not exists:
+            f.write(header)
+        f.write("\n" + text)
 
 
 if __name__ == "__main__":

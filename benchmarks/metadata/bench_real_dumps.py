@@ -34,6 +34,8 @@ import threading
 import time
 from datetime import date
 
+from benchmarks.metadata.bench_builder import append_results
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
@@ -136,11 +138,7 @@ def main(argv=None) -> None:
                   "docstring for the inputs and how they were prepared). `builder s` excludes the Spark session "
                   "start (in `wall s`); `peak RSS` is the whole process tree (JVM and Python workers included); "
                   "`identical`: both engines wrote the same metadata file, byte for byte.\n\n")
-        exists = os.path.exists(path)
-        with open(path, "a", encoding="utf-8") as f:
-            if not exists:
-                f.write(header)
-            f.write("\n" + text)
+        append_results(path, header, text)
 
 
 if __name__ == "__main__":
