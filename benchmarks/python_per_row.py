@@ -6,7 +6,10 @@ per-row Python work alone (no JVM, no Parquet, no fixed costs):
 - ``reference loop``: ``benchmarks.metaclip_reference._annotate_batch`` (validation, uid,
   ``lid.detect``, ``Matcher.match`` text by text), run twice to bracket the machine's noise;
 - ``spark arrow``: ``columnar.annotate_lid_arrow`` + ``columnar.match_arrow`` over Arrow batches
-  of ``--batch-rows`` rows, with ``--lid reference`` and ``--lid improved``.
+  of ``--batch-rows`` rows, with ``--lid reference`` and ``--lid improved``;
+- ``fastText predict alone``: ``lid.detect`` over the same texts, i.e. the lid.176 call that
+  both engines make once per (distinct) text: the floor that no engine doing MetaCLIP 2's LID
+  goes under.
 
 Process CPU time (``time.process_time``), so a loaded machine inflates it less than wall time.
 
@@ -65,7 +68,13 @@ def main(argv: list[str] | None = None) -> None:
             columnar.match_arrow(out["lang"], texts.slice(s, step), out["reject_reason"], entries, FINGERPRINT)
         return time.process_time() - cpu, lid_cpu
 
-    for name, run in (("reference loop", reference_loop), ("spark arrow, --lid reference", lambda: spark_arrow("reference")),
+    def fasttext_alone() -> tuple[float, float]:
+        cpu = time.process_time()
+        for s in range(0, n, step):
+            lid.detect(texts.slice(s, step).to_pylist())
+        return time.process_time() - cpu, 0.0
+
+    for name, run in (("fastText predict alone", fasttext_alone), ("reference loop", reference_loop), ("spark arrow, --lid reference", lambda: spark_arrow("reference")),
                       ("spark arrow, --lid improved", lambda: spark_arrow("improved")),
                       ("reference loop again", reference_loop)):
         total, lid_part = run()
