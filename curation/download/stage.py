@@ -221,7 +221,10 @@ def run_download(spark, cfg: DownloadConfig, cancel: threading.Event | None = No
             view = training_view(source, downloaded_images(spark, cfg, shards), n_view, cfg.source == "matched")
             write_table(view, cfg.output, cfg.view_table, cfg.format)
             written = read_table(spark, cfg.output, cfg.view_table, cfg.format)
-            view_rows, view_uids = written.count(), written.select("uid").distinct().count()
+            from pyspark.sql import functions as F
+
+            counted = written.agg(F.count(F.lit(1)).alias("rows"), F.countDistinct("uid").alias("uids")).first()
+            view_rows, view_uids = int(counted["rows"]), int(counted["uids"])  # one job, not two
             if view_uids != downloaded:
                 raise RuntimeError(f"{cfg.view_table} has {view_uids} images but {downloaded} were downloaded: "
                                    f"the shards under {cfg.images} are inconsistent (use --overwrite)")

@@ -1,6 +1,9 @@
 """How a download run ends when it is stopped: ``wwclip-download`` in a subprocess, stuck on
 dripping hosts, then Ctrl-C (a clean exit that releases the lock) or SIGKILL of the driver (no
-process of the run survives it)."""
+process of the run survives it).
+
+The two drivers (one per test) start together in one module fixture, on distinct urls: their JVM
+starts and url lists overlap instead of running one after the other."""
 
 from __future__ import annotations
 
@@ -21,15 +24,14 @@ pytest.importorskip("img2dataset")
 pytestmark = pytest.mark.spark
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-START_SECONDS = 400  # JVM start + url list on a loaded 2-core machine, before the first request
+START_SECONDS = 600  # two JVM starts + url lists at once on a loaded 2-core machine (339 s seen at load 20)
 
 
-def start_download(server, root: str) -> subprocess.Popen:
-    """``python -m curation.download`` over 8 dripping urls (each would take minutes), in its own
-    session (process group) as a terminal would start it."""
-    urls = [server.url("drip", 500 + i) for i in range(8)]
+def start_download(server, root: str, first: int = 500) -> subprocess.Popen:
+    """``python -m curation.download`` over 8 dripping urls ``drip/<first>..<first+7>`` (each would
+    take minutes), in its own session (process group) as a terminal would start it."""
+    urls = [server.url("drip", first + i) for i in range(8)]
     write_curated(root, urls)
-    server.reset()
     env = {**os.environ, "PYTHONPATH": REPO + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "NO_ALBUMENTATIONS_UPDATE": "1", "PYSPARK_PYTHON": sys.executable}
     cmd = [sys.executable, "-m", "curation.download", "--output", root, "--timeout", "5", "--image-deadline", "900",
@@ -39,9 +41,15 @@ def start_download(server, root: str) -> subprocess.Popen:
                             start_new_session=True)
 
 
-def wait_for_requests(server, proc: subprocess.Popen, n: int = 2) -> None:
+def requests_of(server, first: int) -> int:
+    """Requests the server got for ``drip/<first>..<first+7>`` (one driver's urls)."""
+    paths = {f"/drip/{first + i}.jpg" for i in range(8)}
+    return sum(n for path, n in list(server.hits.items()) if path in paths)
+
+
+def wait_for_requests(server, proc: subprocess.Popen, first: int, n: int = 2) -> None:
     stop = time.monotonic() + START_SECONDS
-    while sum(server.hits.values()) < n:
+    while requests_of(server, first) < n:
         if proc.poll() is not None:
             out, err = proc.communicate()
             pytest.fail(f"the download ended before requesting anything (rc {proc.returncode}):\n{out}\n{err[-3000:]}")
@@ -80,12 +88,34 @@ def kill_all(proc: subprocess.Popen, processes: list[psutil.Process]) -> None:
             pass
 
 
-def test_sigkill_of_the_driver_leaves_no_process_behind(image_server, tmp_path):
-    root = str(tmp_path / "out")
-    proc = start_download(image_server, root)
+KILLED, INTERRUPTED = 500, 600  # first url number of each test's driver
+
+
+@pytest.fixture(scope="module")
+def drivers(image_server, tmp_path_factory):
+    """``{first url number: (driver, output root)}``: both drivers started at once."""
+    image_server.reset()
+    started = {}
+    try:
+        for first in (KILLED, INTERRUPTED):
+            root = str(tmp_path_factory.mktemp(f"lifecycle{first}") / "out")
+            started[first] = (start_download(image_server, root, first), root)
+        yield started
+    finally:
+        for proc, _ in started.values():  # whatever a failed test left running
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.communicate()
+
+
+def test_sigkill_of_the_driver_leaves_no_process_behind(image_server, drivers):
+    proc, _ = drivers[KILLED]
     descendants: list[psutil.Process] = []
     try:
-        wait_for_requests(image_server, proc)
+        wait_for_requests(image_server, proc, KILLED)
         descendants = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(p.name() for p in descendants)
         assert "java" in names and "python" in names  # the JVM and its Python workers
@@ -97,12 +127,11 @@ def test_sigkill_of_the_driver_leaves_no_process_behind(image_server, tmp_path):
         proc.communicate()
 
 
-def test_ctrl_c_releases_the_lock_and_exits_cleanly(image_server, tmp_path):
-    root = str(tmp_path / "out")
-    proc = start_download(image_server, root)
+def test_ctrl_c_releases_the_lock_and_exits_cleanly(image_server, drivers):
+    proc, root = drivers[INTERRUPTED]
     descendants: list[psutil.Process] = []
     try:
-        wait_for_requests(image_server, proc)
+        wait_for_requests(image_server, proc, INTERRUPTED)
         assert os.path.exists(os.path.join(root, LOCK_FILE))
         descendants = psutil.Process(proc.pid).children(recursive=True)
         t0 = time.monotonic()

@@ -73,6 +73,7 @@ def _model_and_data(seed: int = 0):
 def _ddp_worker(rank: int, init_file: str, out_file: str) -> None:
     import torch.distributed as dist
 
+    torch.set_num_threads(1)  # a forked child: one intra-op thread, as in a DataLoader worker
     dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=2)
     model, x_img, x_txt = _model_and_data()
     ddp = torch.nn.parallel.DistributedDataParallel(model)
@@ -97,7 +98,8 @@ def test_ddp_gradient_is_the_mean_over_the_steps_real_samples(tmp_path):
 
     out = str(tmp_path / "grads.pt")
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    mp.spawn(_ddp_worker, args=(str(tmp_path / "init"), out), nprocs=2, join=True)
+    # fork, not spawn: a spawned child would import torch and open_clip again (most of this test's time)
+    mp.start_processes(_ddp_worker, args=(str(tmp_path / "init"), out), nprocs=2, join=True, start_method="fork")
     got = torch.load(out)
     model, x_img, x_txt = _model_and_data()
     loss = ClipLoss()(F.normalize(model(x_img), dim=-1), F.normalize(model(x_txt), dim=-1), torch.tensor(5.0))

@@ -1,4 +1,8 @@
-"""``torchrun --nproc_per_node 2`` on CPU (gloo): trains from Delta and from Parquet; resume keeps the data order."""
+"""``torchrun --nproc_per_node 2`` on CPU (gloo): trains from Delta and from Parquet; resume keeps the data order.
+
+Each launch costs two fresh interpreters importing torch and open_clip (most of a test's time), so
+the uninterrupted Delta run is shared: the Delta test checks it, the resume test compares with it.
+(Resume of offline Parquet runs: tests/training/test_data.py and test_train.py, in one process.)"""
 
 from __future__ import annotations
 
@@ -30,28 +34,39 @@ def _orders(out: str) -> list[list]:
     return result
 
 
-def test_torchrun_two_processes_from_delta_online(demo_roots, tmp_path):
-    out = str(tmp_path / "delta")
-    summary = _torchrun(demo_roots["delta"], out, "--mode", "online", "--max-steps", "6")
-    assert summary["world_size"] == 2 and summary["steps"] == 6 and summary["finished"]
-    rank0, rank1 = _orders(out)
-    seen0 = {u for _, _, uids in rank0 for u in uids}
-    seen1 = {u for _, _, uids in rank1 for u in uids}
-    assert len(seen0) == 6 * 8 and not seen0 & seen1  # ranks read disjoint images within the epoch
-    assert os.path.exists(os.path.join(out, "model", "open_clip_model.safetensors"))
+STEPS = ("--mode", "online", "--max-steps", "16")  # ~12 steps per epoch: the resume crosses an epoch border
+
+
+@pytest.fixture(scope="module")
+def delta_full(demo_roots, tmp_path_factory) -> str:
+    """One uninterrupted 16-step run from Delta, online: the delta test's run and the resume test's reference."""
+    out = str(tmp_path_factory.mktemp("torchrun") / "full")
+    summary = _torchrun(demo_roots["delta"], out, *STEPS)
+    assert summary["world_size"] == 2 and summary["steps"] == 16 and summary["finished"]
+    return out
+
+
+def test_torchrun_two_processes_from_delta_online(delta_full):
+    rank0, rank1 = _orders(delta_full)
+    assert len(rank0) == len(rank1) == 16
+    first6 = {u for _, _, uids in rank0[:6] for u in uids}
+    assert len(first6) == 6 * 8 and all(e == 0 for _, e, _ in rank0[:6])
+    epoch0 = [[u for _, e, uids in rank for u in uids if e == 0] for rank in (rank0, rank1)]
+    seen0, seen1 = set(epoch0[0]), set(epoch0[1])
+    assert len(seen0) == len(epoch0[0]) and len(seen1) == len(epoch0[1])  # no image twice in an epoch
+    assert not seen0 & seen1  # ranks read disjoint images within the epoch
+    assert os.path.exists(os.path.join(delta_full, "model", "open_clip_model.safetensors"))
 
 
 @pytest.mark.slow
-def test_torchrun_parquet_resume_gives_the_same_data_order(demo_roots, tmp_path):
-    full, part = str(tmp_path / "full"), str(tmp_path / "part")
-    args = ("--mode", "offline", "--max-steps", "16")  # ~13 steps per epoch: the resume crosses an epoch border
-    _torchrun(demo_roots["parquet"], full, *args)
-    first = _torchrun(demo_roots["parquet"], part, *args, "--stop-at-step", "5")
+def test_torchrun_delta_online_resume_gives_the_same_data_order(demo_roots, delta_full, tmp_path):
+    part = str(tmp_path / "part")
+    first = _torchrun(demo_roots["delta"], part, *STEPS, "--stop-at-step", "5")
     assert first["steps"] == 5 and not first["finished"]
-    second = _torchrun(demo_roots["parquet"], part, *args, "--resume", "latest")
+    second = _torchrun(demo_roots["delta"], part, *STEPS, "--resume", "latest")
     assert second["steps"] == 16 and second["finished"]
-    assert _orders(part) == _orders(full)
-    assert {e for _, e, _ in _orders(full)[0]} == {0, 1}
+    assert _orders(part) == _orders(delta_full)
+    assert {e for _, e, _ in _orders(delta_full)[0]} == {0, 1}
 
 
 def test_torchrun_one_epoch_trains_the_epoch_sample_exactly_once(uneven_roots, tmp_path):
