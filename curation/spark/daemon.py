@@ -25,6 +25,7 @@ workers are unchanged: the same functions, built in another process.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import sys
 
@@ -91,6 +92,10 @@ def main() -> None:
     with stdout_to_stderr():
         warm(env_list(os.environ.get(LANGUAGES_ENV), DEFAULT_LANGUAGES),
              env_list(os.environ.get(MODULES_ENV), DEFAULT_MODULES))
+    # A worker runs gc.collect() after every task: without the freeze each collection would walk
+    # (and so copy-on-write) the whole inherited state, dictionaries and torch modules alike.
+    gc.collect()
+    gc.freeze()
     from pyspark import daemon
 
     daemon.manager()
