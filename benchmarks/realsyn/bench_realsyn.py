@@ -211,13 +211,14 @@ def main(argv: list[str] | None = None) -> int:
               "command": "PYTHONPATH=. python benchmarks/realsyn/bench_realsyn.py " + " ".join(argv or sys.argv[1:]),
               "documents": args.documents, "model_documents": subset or args.documents, "master": args.master,
               "cpus": os.cpu_count(), "machine": f"{platform.machine()} {platform.processor()}".strip(),
-              "stages": rows, "pairs": stats["pairs"]["pairs"], "images_kept": stats["images"]["kept"],
-              "sentences_kept": stats["sentences"]["kept"],
+              "stages": rows, "pairs": stats.get("pairs", {}).get("pairs"),
+              "images_kept": stats.get("images", {}).get("kept"),
+              "sentences_kept": stats.get("sentences", {}).get("kept"),
               "models": {"clip": f"wwclip-tiny open_clip, demo-trained {args.train_steps} CPU steps "
                                  f"({model_seconds} s incl. cache check), run on CPU for embed/images/pairs",
-                         "perplexity": stats["sentences"]["perplexity"],
-                         "image_near_duplicates": stats["images"]["near_duplicates"],
-                         "synthetic_captions": stats["pairs"]["synthetic"]}}
+                         "perplexity": stats.get("sentences", {}).get("perplexity"),
+                         "image_near_duplicates": stats.get("images", {}).get("near_duplicates"),
+                         "synthetic_captions": stats.get("pairs", {}).get("synthetic")}}
     write_text(path, json.dumps(result, indent=1))
     print("\n| stage | documents | seconds | input | n | n/s | documents/s | images/s | load |\n"
           "|---|---|---|---|---|---|---|---|---|")
