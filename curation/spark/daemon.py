@@ -18,8 +18,16 @@ import alone took 50-115 s per worker on the loaded 2-core machine), the tokeniz
 tables built, and the segmenters of the languages in ``$WWCLIP_WARM_SEGMENTERS`` loaded
 (comma-separated metadata language codes, default :data:`DEFAULT_LANGUAGES`); an empty
 variable warms nothing of its kind. A segmenter that cannot be loaded (package missing)
-is skipped here; the worker that needs it reports the error as before. The results of the
-workers are unchanged: the same functions, built in another process.
+is skipped here; the worker that needs it reports the error as before. The warmed state is
+then ``gc.freeze()``-d: a worker runs ``gc.collect()`` after every task, which would otherwise
+walk (and so copy) all of it. The results of the workers are unchanged: the same functions,
+built in another process.
+
+Trade-off (measured, ``benchmarks/realsyn/RESULTS.md``): the warm-up runs once but serially,
+before the first Python task (15-20 s on a quiet 2-core machine), where the plain daemon's
+workers load in parallel; a small run on a quiet machine is therefore slower, a 100k-document
+run unchanged within noise; it pays off where workers are forked again and again (the idle
+kill between Python stages, loaded machines, long runs).
 """
 
 from __future__ import annotations
