@@ -166,8 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="stages to time (a later start reuses the earlier stages' tables of the same --work)")
     ap.add_argument("--image-dup-cosine", type=float, default=0.95)
     ap.add_argument("--no-perceptual-dedup", dest="perceptual", action="store_false")
-    ap.add_argument("--no-warm-daemon", action="store_true",
-                    help="Spark's plain Python daemon (each forked worker loads segmenters and torch itself)")
+    ap.add_argument("--warm-daemon", action="store_true",
+                    help="fork Python workers from curation.spark.daemon (segmenters and torch loaded once per "
+                         "executor, not per forked worker; see RESULTS.md for when it pays)")
     args = ap.parse_args(argv)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
 
     spark = get_spark("realsyn-bench", args.master, {"spark.ui.enabled": "false", "spark.driver.memory": "6g",
                                                      "spark.sql.shuffle.partitions": "8",
-                                                     **({} if args.no_warm_daemon else DAEMON_CONF)})
+                                                     **(DAEMON_CONF if args.warm_daemon else {})})
     subset = args.model_documents if 0 < args.model_documents < args.documents else 0
     wanted = [x.strip() for x in args.stages.split(",") if x.strip()]
     if [x for x in wanted if x not in STAGES] or wanted != [x for x in STAGES if x in wanted]:

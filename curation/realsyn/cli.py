@@ -24,10 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(cfg.log_level)
 
     created = SparkSession.getActiveSession() is None
-    from curation.spark.daemon import DAEMON_CONF
-
-    # segmenters and torch/open_clip loaded once per executor, not once per forked worker
-    spark = get_spark("wwclip-realsyn", cfg.master, {**DAEMON_CONF, **cfg.spark_conf}, log_level=cfg.log_level)
+    spark = get_spark("wwclip-realsyn", cfg.master, cfg.spark_conf, log_level=cfg.log_level)
     try:
         section = run_realsyn(spark, cfg)
     except ConfigError as exc:

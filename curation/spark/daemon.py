@@ -9,7 +9,8 @@ tables) therefore lasts only until the next pause between two Python steps, and 
 Python stage, each paying ~10 s on a quiet machine and 25-35 s on a loaded one (the PyThaiNLP
 trie, the jieba dictionary unmarshal, MeCab, the tokenizer's Unicode tables).
 
-This module is a drop-in daemon (``spark.python.daemon.module``, :data:`DAEMON_CONF`) that
+This module is an opt-in drop-in daemon (``spark.python.daemon.module``, :data:`DAEMON_CONF`;
+``--conf spark.python.daemon.module=curation.spark.daemon``) that
 builds those caches *before* the first fork: every worker then inherits them (copy-on-write;
 plain Python objects and MeCab's read-only dictionary, no thread started), so they are built
 once per executor. What is built: the modules of ``$WWCLIP_WARM_MODULES`` are imported
