@@ -46,6 +46,14 @@ def is_cjk_or_similar(char: str) -> bool:
     return char in ASCII_PUNCTUATION or char in FULLWIDTH_PUNCTUATION
 
 
+def cjk_or_similar_code_points() -> frozenset[int]:
+    """Every code point ``c`` with ``is_cjk_or_similar(chr(c))``, from the same ranges and sets
+    (a table for code that classifies whole alphabets: one set lookup per character instead of a
+    scan of the ranges)."""
+    cps = {cp for lo, hi in _UNSPACED_RANGES for cp in range(lo, hi + 1)}
+    return frozenset(cps | {ord(c) for c in ASCII_PUNCTUATION | FULLWIDTH_PUNCTUATION})
+
+
 def pad_text(text: str) -> str:
     """Strip, surround with spaces, wrap ``, . ; : ? ! ` `` in spaces, turn tab/CR/LF into spaces."""
     padded = f" {text.strip()} "

@@ -168,3 +168,12 @@ def test_matched_probabilities_look_up_each_texts_language():
 def test_auto_t_en_is_positive():
     assert auto_t_en([4, 1, 2, 1]) == 2  # portion .5 at count 2
     assert auto_t_en([0, 0, 0, 9]) >= 1
+
+
+def test_cjk_or_similar_code_points_is_the_predicate_as_a_table():
+    from curation.matching import cjk_or_similar_code_points
+
+    table = cjk_or_similar_code_points()
+    assert {cp for cp in range(0x30000) if not 0xD800 <= cp <= 0xDFFF and is_cjk_or_similar(chr(cp))} == \
+        {cp for cp in table if cp < 0x30000}
+    assert all(is_cjk_or_similar(chr(cp)) for cp in table)

@@ -166,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="stages to time (a later start reuses the earlier stages' tables of the same --work)")
     ap.add_argument("--image-dup-cosine", type=float, default=0.95)
     ap.add_argument("--no-perceptual-dedup", dest="perceptual", action="store_false")
+    ap.add_argument("--warm-daemon", action="store_true",
+                    help="fork Python workers from curation.spark.daemon (segmenters and torch loaded once per "
+                         "executor, not per forked worker; see RESULTS.md for when it pays)")
     args = ap.parse_args(argv)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -179,8 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     from curation.realsyn.config import STAGES
     from curation.spark.session import get_spark
 
+    from curation.spark.daemon import DAEMON_CONF
+
     spark = get_spark("realsyn-bench", args.master, {"spark.ui.enabled": "false", "spark.driver.memory": "6g",
-                                                     "spark.sql.shuffle.partitions": "8"})
+                                                     "spark.sql.shuffle.partitions": "8",
+                                                     **(DAEMON_CONF if args.warm_daemon else {})})
     subset = args.model_documents if 0 < args.model_documents < args.documents else 0
     wanted = [x.strip() for x in args.stages.split(",") if x.strip()]
     if [x for x in wanted if x not in STAGES] or wanted != [x for x in STAGES if x in wanted]:
@@ -206,13 +212,14 @@ def main(argv: list[str] | None = None) -> int:
               "command": "PYTHONPATH=. python benchmarks/realsyn/bench_realsyn.py " + " ".join(argv or sys.argv[1:]),
               "documents": args.documents, "model_documents": subset or args.documents, "master": args.master,
               "cpus": os.cpu_count(), "machine": f"{platform.machine()} {platform.processor()}".strip(),
-              "stages": rows, "pairs": stats["pairs"]["pairs"], "images_kept": stats["images"]["kept"],
-              "sentences_kept": stats["sentences"]["kept"],
+              "stages": rows, "pairs": stats.get("pairs", {}).get("pairs"),
+              "images_kept": stats.get("images", {}).get("kept"),
+              "sentences_kept": stats.get("sentences", {}).get("kept"),
               "models": {"clip": f"wwclip-tiny open_clip, demo-trained {args.train_steps} CPU steps "
                                  f"({model_seconds} s incl. cache check), run on CPU for embed/images/pairs",
-                         "perplexity": stats["sentences"]["perplexity"],
-                         "image_near_duplicates": stats["images"]["near_duplicates"],
-                         "synthetic_captions": stats["pairs"]["synthetic"]}}
+                         "perplexity": stats.get("sentences", {}).get("perplexity"),
+                         "image_near_duplicates": stats.get("images", {}).get("near_duplicates"),
+                         "synthetic_captions": stats.get("pairs", {}).get("synthetic")}}
     write_text(path, json.dumps(result, indent=1))
     print("\n| stage | documents | seconds | input | n | n/s | documents/s | images/s | load |\n"
           "|---|---|---|---|---|---|---|---|---|")

@@ -32,7 +32,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from curation.matching import is_cjk_or_similar
+from curation.matching import cjk_or_similar_code_points
 from curation.metadata.sources.deps import require
 from curation.metadata.table import MAX_ENTRY_CHARS
 
@@ -76,6 +76,7 @@ _LAST_SCANNED = 0x3FFFF
 def _scan() -> tuple[tuple[int, ...], tuple[int, ...]]:
     """(hard-break code points, unspaced-script letter code points)."""
     breaks, unspaced = [], []
+    cjk_or_similar = cjk_or_similar_code_points()  # a set: the range scan per code point took seconds
     for cp in range(_LAST_SCANNED + 1):
         if 0xD800 <= cp <= 0xDFFF:
             continue
@@ -83,7 +84,7 @@ def _scan() -> tuple[tuple[int, ...], tuple[int, ...]]:
         cat = unicodedata.category(ch)
         if cat[0] in "PS" or (cp < 128 and not ch.isalnum() and not ch.isspace()):
             breaks.append(cp)
-        elif is_cjk_or_similar(ch) and cat[0] in "LMN":
+        elif cp in cjk_or_similar and cat[0] in "LMN":
             unspaced.append(cp)
     return tuple(breaks), tuple(unspaced)
 
