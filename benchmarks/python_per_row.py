@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> None:
             lid.detect(texts.slice(s, step).to_pylist())
         return time.process_time() - cpu, 0.0
 
-    for name, run in (("fastText predict alone", fasttext_alone), ("reference loop", reference_loop), ("spark arrow, --lid reference", lambda: spark_arrow("reference")),
+    for name, run in (("fastText predict alone", fasttext_alone), ("reference loop", reference_loop),
+                      ("spark arrow, --lid reference", lambda: spark_arrow("reference")),
                       ("spark arrow, --lid improved", lambda: spark_arrow("improved")),
                       ("reference loop again", reference_loop)):
         total, lid_part = run()

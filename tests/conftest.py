@@ -19,11 +19,6 @@ def spark():
         "spark.ui.enabled": "false",
         "spark.driver.memory": "2g",
         "spark.sql.adaptive.enabled": "false",
-        # Delta rebuilds a table's snapshot from its log in this many tasks (default 50: about
-        # 50 near-empty tasks per Delta read or write of the tests' few-commit tables, on 2
-        # cores). Only the test session's speed changes: 4 Delta write+read rounds took 108.5 s
-        # with 50 and 37.0 s with 1 (load ~17).
-        "spark.databricks.delta.snapshotPartitions": "2",
     })
     yield session
     session.stop()

@@ -180,9 +180,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from curation.localfs import write_text
     from curation.realsyn.config import STAGES
-    from curation.spark.session import get_spark
-
     from curation.spark.daemon import DAEMON_CONF
+    from curation.spark.session import get_spark
 
     spark = get_spark("realsyn-bench", args.master, {"spark.ui.enabled": "false", "spark.driver.memory": "6g",
                                                      "spark.sql.shuffle.partitions": "8",
